@@ -1,0 +1,52 @@
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { LogLevel } from '@nestjs/common';
+import { AppModule, type AppModuleOptions } from './app.module.js';
+import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
+import { createValidationPipe } from './common/validation.js';
+
+/** Request bodies above this are refused with 413 (a full batch of 100 heartbeats is ~30 KB). */
+const BODY_LIMIT_BYTES = 256 * 1024;
+
+const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+
+/**
+ * Builds the application exactly as `main.ts` serves it: the same adapter, pipe, filter and docs.
+ * Tests use it too, so they exercise what production runs.
+ */
+export async function createApp(options: AppModuleOptions & { logger?: LogLevel[] | false }): Promise<NestFastifyApplication> {
+  const { config } = options;
+  const adapter = new FastifyAdapter({
+    // A hop count or a list of proxy addresses (Fastify accepts both; the adapter type lacks numbers).
+    trustProxy: config.TRUST_PROXY as string[] | false,
+    bodyLimit: BODY_LIMIT_BYTES,
+    requestIdHeader: false,
+  });
+  const level = config.LOG_LEVEL === 'info' ? 'log' : config.LOG_LEVEL;
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(options), adapter, {
+    forceCloseConnections: true,
+    logger: options.logger ?? LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(level) + 1),
+  });
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new AllExceptionsFilter());
+  setupSwagger(app);
+  await app.init();
+  return app;
+}
+
+function setupSwagger(app: NestFastifyApplication): void {
+  const doc = new DocumentBuilder()
+    .setTitle('Playtime')
+    .setDescription(
+      'Tracks what every viewer watches: resume positions, seconds really watched, finished items. ' +
+        'Every `/v1` route needs `Authorization: Bearer <JWT>` except the beacon (token in the body). ' +
+        'Errors are JSON `{ statusCode, error, message, errors? }`; validation errors name each bad field.',
+    )
+    .setVersion('1.0')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'jwt')
+    .build();
+  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc), {
+    jsonDocumentUrl: 'docs-json',
+  });
+}

@@ -1,0 +1,83 @@
+import { z } from 'zod';
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const url = (protocols: string[]) =>
+  z
+    .string()
+    .trim()
+    .refine((v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    }, `must be a URL (${protocols.join(' or ')})`);
+
+/**
+ * `TRUST_PROXY`: how many proxy hops in front of the service may be trusted for
+ * `X-Forwarded-For`, or a comma-separated list of trusted proxy addresses/CIDRs.
+ * Never `true`: that would let any client choose its own IP.
+ */
+const trustProxy = z
+  .string()
+  .trim()
+  .transform((v, ctx): number | string[] | false => {
+    if (v === '' || v === 'false' || v === '0') return false;
+    if (/^\d+$/.test(v)) return Number(v);
+    if (v === 'true') {
+      ctx.addIssue({ code: 'custom', message: 'use a hop count or a list of proxy addresses, never true' });
+      return z.NEVER;
+    }
+    const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+    if (!list.every((s) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(s))) {
+      ctx.addIssue({ code: 'custom', message: 'must be a hop count or a comma-separated list of IPs/CIDRs' });
+      return z.NEVER;
+    }
+    return list;
+  });
+
+/** Every environment variable the service reads, with its default. `.env.example` lists the same. */
+export const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    PORT: int(0, 65535).default(3000),
+    HOST: z.string().trim().min(1).default('0.0.0.0'),
+    DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+    PLAYTIME_DATA_DIR: z.string().trim().min(1).default('.data'),
+    EMBEDDED_PG_PORT: int(1, 65535).default(54329),
+    JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    JWT_JWKS_URL: url(['http:', 'https:']).optional(),
+    JWT_ISSUER: z.string().trim().min(1).optional(),
+    JWT_AUDIENCE: z.string().trim().min(1).optional(),
+    REDIS_URL: url(['redis:', 'rediss:']).optional(),
+    PLAYTIME_FLUSH_INTERVAL_MS: int(0, 3_600_000).default(5000),
+    PLAYTIME_BATCH_SIZE: int(1, 100_000).default(5000),
+    PLAYTIME_MAX_PENDING: int(1, 10_000_000).default(200_000),
+    PLAYTIME_RATE_LIMIT: int(1).default(30),
+    PLAYTIME_IP_RATE_LIMIT: int(1).default(600),
+    TRUST_PROXY: trustProxy.default(false),
+    FINISHED_PERCENT: int(1, 100).default(90),
+    MIN_RESUME_PERCENT: int(0, 100).default(5),
+    REPORT_CRON: z.string().trim().min(1).default('15 0 * * *'),
+    CATALOG_CACHE_TTL_MS: int(0).default(60_000),
+    SHUTDOWN_FLUSH_TIMEOUT_MS: int(0).default(25_000),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'verbose']).default('info'),
+  })
+  .superRefine((env, ctx) => {
+    if (env.MIN_RESUME_PERCENT >= env.FINISHED_PERCENT) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MIN_RESUME_PERCENT'],
+        message: `must be below FINISHED_PERCENT (${env.FINISHED_PERCENT})`,
+      });
+    }
+  });
+
+export type Env = z.output<typeof envSchema>;

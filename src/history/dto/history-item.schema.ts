@@ -1,0 +1,34 @@
+import { z } from 'zod';
+
+export const historyItemSchema = z
+  .object({
+    mediaType: z.enum(['movie', 'tv']),
+    mediaId: z.number().int().meta({ example: 550 }),
+    seasonNumber: z.number().int().nullable().meta({ example: null }),
+    episodeNumber: z.number().int().nullable().meta({ example: null }),
+    title: z.string().nullable().meta({ example: 'Inception' }),
+    currentTime: z.number().meta({ description: 'Position of the latest heartbeat, seconds.', example: 6300 }),
+    totalDuration: z.number().meta({ example: 8400 }),
+    progress: z.number().int().min(0).max(100).meta({ description: 'round(100 × currentTime / totalDuration)', example: 75 }),
+    resumeAt: z.number().meta({ description: 'Where a player should seek: currentTime, or 0 when finished or below MIN_RESUME_PERCENT.', example: 6300 }),
+    totalPlayedSeconds: z.number().meta({ description: 'Sum over sessions of the largest playedSeconds, clamped for plausibility.', example: 5000 }),
+    finished: z.boolean().meta({ description: 'progress ≥ FINISHED_PERCENT at the latest position.' }),
+    completedCount: z.number().int().meta({ description: 'Sessions that reached FINISHED_PERCENT.', example: 0 }),
+    lastWatchedAt: z.string().meta({ format: 'date-time', example: '2025-12-15T14:30:00.000Z' }),
+  })
+  .meta({ id: 'HistoryItem' });
+
+export type HistoryItemResponse = z.output<typeof historyItemSchema>;
+
+const positiveInt = (name: string) =>
+  z.string().regex(/^\d+$/, `${name} must be a whole number`).transform(Number).pipe(z.number().int().min(0).max(2_147_483_647));
+
+export const itemParamsSchema = z.object({
+  mediaType: z.enum(['movie', 'tv']),
+  mediaId: positiveInt('mediaId').pipe(z.number().min(1)),
+});
+
+export const episodeQuerySchema = z.object({
+  seasonNumber: positiveInt('seasonNumber').optional(),
+  episodeNumber: positiveInt('episodeNumber').pipe(z.number().min(1)).optional(),
+});

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { PlaytimeModule } from '../playtime/playtime.module.js';
+import { HistoryController } from './history.controller.js';
+import { HistoryRepository } from './history.repository.js';
+import { HistoryService } from './history.service.js';
+
+@Module({
+  imports: [PlaytimeModule],
+  controllers: [HistoryController],
+  providers: [HistoryService, HistoryRepository],
+})
+export class HistoryModule {}

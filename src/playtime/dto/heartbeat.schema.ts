@@ -1,0 +1,72 @@
+import { z } from 'zod';
+
+const MAX_SECONDS = 1e9;
+const MAX_AGE_MS = 30 * 24 * 3600 * 1000;
+/** Clients' clocks drift: an `occurredAt` up to a minute ahead is taken as "now", not rejected. */
+const CLOCK_SKEW_MS = 60_000;
+
+const seconds = z.number().min(0).max(MAX_SECONDS);
+
+export const occurredAtSchema = z.iso
+  .datetime({ offset: true })
+  .transform((v) => new Date(v))
+  .refine((d) => d.getTime() <= Date.now() + CLOCK_SKEW_MS, 'must not be in the future')
+  .refine((d) => d.getTime() >= Date.now() - MAX_AGE_MS, 'must be at most 30 days old')
+  .transform((d) => new Date(Math.min(d.getTime(), Date.now())))
+  .meta({ description: 'When the heartbeat was produced (ISO 8601 with offset), for offline catch-up. Not in the future, at most 30 days old.', example: '2025-12-15T14:30:00.000Z' });
+
+const heartbeatShape = {
+  sessionId: z.guid().meta({ description: 'One playback session (Play to stop, one device).', example: '6f1c2b7e-1d2a-4c3b-9e8f-0a1b2c3d4e5f' }),
+  mediaType: z.enum(['movie', 'tv']),
+  mediaId: z.number().int().min(1).max(2_147_483_647).meta({ example: 550 }),
+  seasonNumber: z.number().int().min(0).max(100_000).nullable().optional().meta({ description: 'Required for tv, absent or null for movie.' }),
+  episodeNumber: z.number().int().min(1).max(100_000).nullable().optional().meta({ description: 'Required for tv, absent or null for movie.' }),
+  currentTime: seconds.meta({ description: 'Position in seconds; a position past the end is clamped.', example: 6300 }),
+  totalDuration: z.number().gt(0).max(MAX_SECONDS).meta({ description: 'Duration in seconds.', example: 8400 }),
+  playedSeconds: seconds.meta({ description: 'Seconds actually played in this session so far (cumulative, never a delta).', example: 5000 }),
+  event: z.enum(['start', 'progress', 'pause', 'stop']).default('progress'),
+  title: z.string().max(300).nullable().optional().meta({ example: 'Inception' }),
+  occurredAt: occurredAtSchema.optional(),
+};
+
+type HeartbeatInput = { mediaType: 'movie' | 'tv'; seasonNumber?: number | null; episodeNumber?: number | null };
+
+/** tv needs season and episode; a movie has neither. */
+function checkEpisode(hb: HeartbeatInput, ctx: z.RefinementCtx): void {
+  for (const field of ['seasonNumber', 'episodeNumber'] as const) {
+    const present = hb[field] !== undefined && hb[field] !== null;
+    if (hb.mediaType === 'tv' && !present) ctx.addIssue({ code: 'custom', path: [field], message: 'is required for tv' });
+    if (hb.mediaType === 'movie' && present) ctx.addIssue({ code: 'custom', path: [field], message: 'must be absent or null for a movie' });
+  }
+}
+
+const normalise = <T extends HeartbeatInput>(hb: T) => ({
+  ...hb,
+  seasonNumber: hb.seasonNumber ?? null,
+  episodeNumber: hb.episodeNumber ?? null,
+});
+
+export const heartbeatSchema = z
+  .strictObject(heartbeatShape)
+  .superRefine(checkEpisode)
+  .transform(normalise)
+  .meta({ id: 'Heartbeat' });
+
+export const heartbeatBatchSchema = z
+  .strictObject({
+    heartbeats: z.array(heartbeatSchema).min(1).max(100).meta({ description: 'Up to 100 heartbeats, validated as a whole.' }),
+  })
+  .meta({ id: 'HeartbeatBatch' });
+
+export const beaconSchema = z
+  .strictObject({
+    ...heartbeatShape,
+    accessToken: z.string().min(1).meta({ description: 'The bearer token (sendBeacon cannot set headers).' }),
+  })
+  .superRefine(checkEpisode)
+  .transform(({ accessToken: _token, ...hb }) => normalise(hb))
+  .meta({ id: 'HeartbeatBeacon' });
+
+export const acceptedResponseSchema = z
+  .object({ accepted: z.number().int().meta({ description: 'Heartbeats accepted by this request.', example: 1 }) })
+  .meta({ id: 'Accepted' });
