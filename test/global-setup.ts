@@ -1,0 +1,25 @@
+import './utils/ts-resolve-hook.cjs';
+import { resolve } from 'node:path';
+import { EmbeddedPostgres } from '../src/database/embedded-postgres.js';
+import { migrateDatabase } from '../src/database/run-migrations.js';
+import { TEMPLATE_DB, serverUrl, withAdminClient } from './utils/test-database.js';
+
+/**
+ * Starts the embedded PostgreSQL (unless DATABASE_URL names a server), then builds a migrated
+ * template database that each test file copies.
+ */
+export default async function globalSetup(): Promise<void> {
+  let base = process.env.DATABASE_URL;
+  if (!base) {
+    const pg = new EmbeddedPostgres(resolve('.data/test'), Number(process.env.TEST_PG_PORT ?? 54339));
+    base = await pg.start();
+    (globalThis as { __embeddedPg?: EmbeddedPostgres }).__embeddedPg = pg;
+  }
+  process.env.PLAYTIME_TEST_SERVER_URL = base;
+  await withAdminClient(async (c) => {
+    const { rows } = await c.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE 't\\_%' OR datname = $1`, [TEMPLATE_DB]);
+    for (const { datname } of rows) await c.query(`DROP DATABASE ${datname} WITH (FORCE)`);
+    await c.query(`CREATE DATABASE ${TEMPLATE_DB}`);
+  });
+  await migrateDatabase(serverUrl(TEMPLATE_DB));
+}
