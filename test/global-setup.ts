@@ -11,7 +11,9 @@ import { TEMPLATE_DB, serverUrl, withAdminClient } from './utils/test-database.j
 export default async function globalSetup(): Promise<void> {
   let base = process.env.DATABASE_URL;
   if (!base) {
-    const pg = new EmbeddedPostgres(resolve('.data/test'), Number(process.env.TEST_PG_PORT ?? 54339));
+    // TEST_PG_PORT lets two test runs on one machine use separate servers.
+    const port = Number(process.env.TEST_PG_PORT ?? 54339);
+    const pg = new EmbeddedPostgres(resolve(`.data/test-${port}`), port);
     base = await pg.start();
     (globalThis as { __embeddedPg?: EmbeddedPostgres }).__embeddedPg = pg;
   }
