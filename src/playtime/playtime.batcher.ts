@@ -52,6 +52,7 @@ export class PlaytimeBatcher implements OnApplicationBootstrap, BeforeApplicatio
   private inflight = new Map<string, PendingItem>();
   private flushing: Promise<void> | null = null;
   private draining = false;
+  /** Back-off after failed flushes, on the monotonic clock (operational timing, not event time). */
   private retryNotBefore = 0;
   private consecutiveFailures = 0;
   private readonly counters = {
@@ -163,14 +164,14 @@ export class PlaytimeBatcher implements OnApplicationBootstrap, BeforeApplicatio
   async beforeApplicationShutdown(): Promise<void> {
     this.draining = true;
     if (this.scheduler.doesExist('interval', FLUSH_INTERVAL_NAME)) this.scheduler.deleteInterval(FLUSH_INTERVAL_NAME);
-    const deadline = this.clock.now() + this.config.SHUTDOWN_FLUSH_TIMEOUT_MS;
+    const deadline = performance.now() + this.config.SHUTDOWN_FLUSH_TIMEOUT_MS;
     for (;;) {
       try {
         await this.flush();
         this.logger.log('final flush done, nothing pending');
         return;
       } catch {
-        if (this.clock.now() >= deadline) {
+        if (performance.now() >= deadline) {
           this.logger.error(`final flush failed: ${this.pendingCount} items could not be stored before the shutdown deadline`);
           return;
         }
@@ -180,7 +181,7 @@ export class PlaytimeBatcher implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   private async tick(): Promise<void> {
-    if (this.draining || this.pending.size === 0 || this.clock.now() < this.retryNotBefore) return;
+    if (this.draining || this.pending.size === 0 || performance.now() < this.retryNotBefore) return;
     await this.requestFlush();
   }
 
@@ -247,7 +248,7 @@ export class PlaytimeBatcher implements OnApplicationBootstrap, BeforeApplicatio
         }
         this.consecutiveFailures += 1;
         const backoff = Math.min(30_000, 500 * 2 ** Math.min(this.consecutiveFailures, 6));
-        this.retryNotBefore = this.clock.now() + backoff;
+        this.retryNotBefore = performance.now() + backoff;
         this.logger.warn(
           `flush of ${batch.length} items failed (${describeDbError(err)}); kept ${this.pendingCount} pending items, retrying in ${backoff} ms`,
         );
