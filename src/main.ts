@@ -54,7 +54,7 @@ async function main(): Promise<void> {
 async function printTryIt(config: AppConfig, base: string): Promise<void> {
   const hmac = resolveHmacSecret(config);
   if (!hmac?.dev) return;
-  const token = await signToken(hmac.secret, 'demo-user');
+  const token = await signToken(hmac.secret, 'demo-user', { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE });
   const body = JSON.stringify({
     sessionId: '6f1c2b7e-1d2a-4c3b-9e8f-0a1b2c3d4e5f', mediaType: 'movie', mediaId: 27205,
     currentTime: 600, totalDuration: 8880, playedSeconds: 600, title: 'Inception',

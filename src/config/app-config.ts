@@ -28,8 +28,10 @@ export function loadConfig(
 ): AppConfig {
   const fromFile = dotenvPath && existsSync(dotenvPath) ? parseDotenv(readFileSync(dotenvPath)) : {};
   const merged: Record<string, string> = {};
-  for (const [k, v] of Object.entries({ ...fromFile, ...env })) {
-    if (v !== undefined && v !== '') merged[k] = v;
+  for (const source of [fromFile, env]) {
+    for (const [k, v] of Object.entries(source)) {
+      if (v !== undefined && v !== '') merged[k] = v;
+    }
   }
   const parsed = envSchema.safeParse(merged);
   if (!parsed.success) {

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
@@ -20,6 +21,15 @@ const url = (protocols: string[]) =>
       }
     }, `must be a URL (${protocols.join(' or ')})`);
 
+/** An IPv4/IPv6 address, optionally with a prefix length that fits it (what Fastify's proxy-addr accepts). */
+function isAddressOrCidr(entry: string): boolean {
+  const [address, prefix, ...rest] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
+}
+
 /**
  * `TRUST_PROXY`: how many proxy hops in front of the service may be trusted for
  * `X-Forwarded-For`, or a comma-separated list of trusted proxy addresses/CIDRs.
@@ -36,7 +46,7 @@ const trustProxy = z
       return z.NEVER;
     }
     const list = v.split(',').map((s) => s.trim()).filter(Boolean);
-    if (!list.every((s) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(s))) {
+    if (!list.every(isAddressOrCidr)) {
       ctx.addIssue({ code: 'custom', message: 'must be a hop count or a comma-separated list of IPs/CIDRs' });
       return z.NEVER;
     }

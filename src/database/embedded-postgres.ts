@@ -45,6 +45,11 @@ export class EmbeddedPostgres {
     const bin = await loadBinaries();
     const runAs = await this.osUser();
     await mkdir(this.dataDir, { recursive: true });
+    if (runAs) {
+      // The postgres user must be able to reach its files inside our data directory.
+      const mode = (await stat(this.dataDir)).mode & 0o777;
+      if ((mode & 0o011) !== 0o011) await chmod(this.dataDir, mode | 0o011);
+    }
     const passwordFile = join(this.dataDir, 'pg-password');
     if (!existsSync(join(this.pgData, 'PG_VERSION'))) {
       this.password = randomBytes(18).toString('base64url');
