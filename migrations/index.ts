@@ -1,4 +1,5 @@
 import { WatchHistory1764000000000 } from './1764000000000-WatchHistory.js';
+import { Catalog1764000001000 } from './1764000001000-Catalog.js';
 
 /** Every migration, in order. Listed explicitly so the build, the CLI and tests load the same set. */
-export const migrations = [WatchHistory1764000000000];
+export const migrations = [WatchHistory1764000000000, Catalog1764000001000];

@@ -3,6 +3,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from './auth/auth.module.js';
+import { CatalogModule } from './catalog/catalog.module.js';
 import { Clock } from './common/clock.js';
 import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
@@ -11,6 +12,7 @@ import { HealthModule } from './health/health.module.js';
 import { HistoryModule } from './history/history.module.js';
 import { playtimeThrottlers } from './playtime/playtime-throttler.guard.js';
 import { PlaytimeModule } from './playtime/playtime.module.js';
+import { StatsModule } from './stats/stats.module.js';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -32,6 +34,8 @@ export class AppModule {
         PlaytimeModule,
         HistoryModule,
         HealthModule,
+        CatalogModule,
+        StatsModule,
       ],
     };
   }
