@@ -3,6 +3,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { LogLevel } from '@nestjs/common';
 import { AppModule, type AppModuleOptions } from './app.module.js';
+import type { AppConfig } from './config/app-config.js';
 import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
 import { createValidationPipe } from './common/validation.js';
 
@@ -18,8 +19,7 @@ const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbo
 export async function createApp(options: AppModuleOptions & { logger?: LogLevel[] | false }): Promise<NestFastifyApplication> {
   const { config } = options;
   const adapter = new FastifyAdapter({
-    // A hop count or a list of proxy addresses (Fastify accepts both; the adapter type lacks numbers).
-    trustProxy: config.TRUST_PROXY as string[] | false,
+    trustProxy: trustProxy(config.TRUST_PROXY),
     bodyLimit: BODY_LIMIT_BYTES,
     requestIdHeader: false,
   });
@@ -33,6 +33,15 @@ export async function createApp(options: AppModuleOptions & { logger?: LogLevel[
   setupSwagger(app);
   await app.init();
   return app;
+}
+
+/**
+ * `TRUST_PROXY` as Fastify wants it: a hop count becomes "trust the N nearest hops" (Fastify
+ * ignores a plain number), a list stays a list of trusted proxy addresses, false trusts nobody.
+ */
+function trustProxy(value: AppConfig['TRUST_PROXY']): false | string[] | ((addr: string, hop: number) => boolean) {
+  if (typeof value === 'number') return value > 0 ? (_addr, hop) => hop < value : false;
+  return value;
 }
 
 function setupSwagger(app: NestFastifyApplication): void {

@@ -21,6 +21,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const ctx = host.switchToHttp();
     const reply = ctx.getResponse<FastifyReply>();
     const request = ctx.getRequest<FastifyRequest>();
+    // Nest hands Fastify's own client errors to filters wrapped in a plain HttpException (message
+    // string, no `errors`): answer them from the original error, below.
+    if (exception instanceof HttpException && isFastifyClientError(exception.cause)) exception = exception.cause;
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const body = exception.getResponse();
@@ -36,15 +39,15 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const fastifyError = exception as { statusCode?: number; code?: string; message?: string };
     if (typeof fastifyError?.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
       const status = fastifyError.statusCode;
-      const message = fastifyError.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || /JSON/i.test(fastifyError.message ?? '')
-        ? 'body: must be valid JSON'
+      const detail = fastifyError.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || /JSON/i.test(fastifyError.message ?? '')
+        ? 'must be valid JSON'
         : (fastifyError.message ?? STATUS_TEXT[status]);
-      void reply.status(status).send({
-        statusCode: status,
-        error: STATUS_TEXT[status] ?? 'Error',
-        message,
-        ...(status === 400 ? { errors: [{ field: 'body', message }] } : {}),
-      });
+      // A 400 has the same shape as a validation error: `message` lists "field: problem", `errors` names the field.
+      void reply.status(status).send(
+        status === 400
+          ? { statusCode: status, error: STATUS_TEXT[status], message: [`body: ${detail}`], errors: [{ field: 'body', message: detail }] }
+          : { statusCode: status, error: STATUS_TEXT[status] ?? 'Error', message: detail },
+      );
       return;
     }
     this.logger.error(
@@ -52,4 +55,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
     );
     void reply.status(500).send({ statusCode: 500, error: 'Internal Server Error', message: 'Internal server error', requestId: request.id });
   }
+}
+
+function isFastifyClientError(e: unknown): e is Error & { statusCode: number; code?: string } {
+  const status = (e as { statusCode?: unknown } | null)?.statusCode;
+  return e instanceof Error && e.name === 'FastifyError' && typeof status === 'number' && status >= 400 && status < 500;
 }

@@ -21,7 +21,9 @@ export function playtimeThrottlers(config: AppConfig): ThrottlerOptions[] {
         return r.user ? `user:${r.user.userId}` : `ip:${r.ip}`;
       },
     },
-    { name: 'ip', ttl: MINUTE_MS, limit: config.PLAYTIME_IP_RATE_LIMIT, getTracker: (req) => `ip:${(req as AuthenticatedRequest).ip}` },
+    // No getTracker: the guard's own one keys on `req.ip` with an IPv6 address reduced to its /64
+    // (one subscriber's allocation), so a client cannot get fresh buckets by rotating addresses.
+    { name: 'ip', ttl: MINUTE_MS, limit: config.PLAYTIME_IP_RATE_LIMIT },
   ];
 }
 

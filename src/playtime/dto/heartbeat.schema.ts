@@ -40,6 +40,14 @@ function checkEpisode(hb: HeartbeatInput, ctx: z.RefinementCtx): void {
   }
 }
 
+/**
+ * Run the tv/movie check even when other fields already failed, so one 400 names every bad field
+ * (Zod skips refinements after a failed parse by default). Needs an object to look into.
+ */
+const episodeCheckParams = {
+  when: (payload: { value: unknown }) => typeof payload.value === 'object' && payload.value !== null && !Array.isArray(payload.value),
+};
+
 const normalise = <T extends HeartbeatInput>(hb: T) => ({
   ...hb,
   seasonNumber: hb.seasonNumber ?? null,
@@ -48,7 +56,7 @@ const normalise = <T extends HeartbeatInput>(hb: T) => ({
 
 export const heartbeatSchema = z
   .strictObject(heartbeatShape)
-  .superRefine(checkEpisode)
+  .superRefine(checkEpisode, episodeCheckParams)
   .transform(normalise)
   .meta({ id: 'Heartbeat' });
 
@@ -63,7 +71,7 @@ export const beaconSchema = z
     ...heartbeatShape,
     accessToken: z.string().min(1).meta({ description: 'The bearer token (sendBeacon cannot set headers).' }),
   })
-  .superRefine(checkEpisode)
+  .superRefine(checkEpisode, episodeCheckParams)
   .transform(({ accessToken: _token, ...hb }) => normalise(hb))
   .meta({ id: 'HeartbeatBeacon' });
 
