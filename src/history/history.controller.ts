@@ -1,12 +1,26 @@
-import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Controller, Delete, Get, Header, HttpCode, NotFoundException, Param, Put, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { z } from 'zod';
 import { CurrentUser } from '../auth/auth.decorators.js';
 import type { AuthUser } from '../auth/auth-user.js';
 import { ApiErrors } from '../common/api-errors.js';
 import { FieldValidationException } from '../common/errors.js';
-import { episodeQuerySchema, historyItemSchema, itemParamsSchema } from './dto/history-item.schema.js';
-import { HistoryService } from './history.service.js';
+import type { ItemKey } from '../playtime/heartbeat.js';
+import {
+  continueQuerySchema,
+  continueWatchingSchema,
+  episodeQuerySchema,
+  historyItemSchema,
+  historyPageSchema,
+  itemParamsSchema,
+  listQuerySchema,
+} from './dto/history-item.schema.js';
+import { decodeCursor, HistoryService } from './history.service.js';
+
+type ItemParams = z.output<typeof itemParamsSchema>;
+type EpisodeQuery = z.output<typeof episodeQuerySchema>;
+
+const EPISODE_NOTE = 'For tv, name the episode with `seasonNumber` and `episodeNumber` in the query.';
 
 @ApiTags('history')
 @ApiBearerAuth('jwt')
@@ -14,32 +28,107 @@ import { HistoryService } from './history.service.js';
 export class HistoryController {
   constructor(private readonly history: HistoryService) {}
 
-  @Get(':mediaType/:mediaId')
+  @Get()
   @ApiOperation({
-    summary: 'One history item, to resume playback',
-    description: 'For tv, name the episode with `seasonNumber` and `episodeNumber`. Reflects heartbeats accepted by this instance even before they are flushed.',
+    summary: 'Your history, newest first',
+    description: 'Keyset-paginated by `lastWatchedAt`: pass `nextCursor` back as `cursor`. The first page also shows heartbeats not flushed yet.',
   })
+  @ApiResponse({ status: 200, standardSchema: historyPageSchema })
+  @ApiErrors(400, 401)
+  async list(@CurrentUser() user: AuthUser, @Query({ schema: listQuerySchema }) q: z.output<typeof listQuerySchema>) {
+    if (q.cursor) {
+      try {
+        decodeCursor(q.cursor);
+      } catch {
+        throw new FieldValidationException([{ field: 'cursor', message: 'is not a cursor this service issued' }]);
+      }
+    }
+    return this.history.list(user.userId, q);
+  }
+
+  @Get('continue-watching')
+  @ApiOperation({
+    summary: 'What to continue, newest first',
+    description:
+      'Items with MIN_RESUME_PERCENT ≤ progress < FINISHED_PERCENT, one entry per TV show (its most recent episode). ' +
+      'When a show’s most recent episode is finished and the catalogue knows the next one, that episode is listed with `reason: "next-episode"`.',
+  })
+  @ApiResponse({ status: 200, standardSchema: continueWatchingSchema })
+  @ApiErrors(400, 401)
+  async continueWatching(@CurrentUser() user: AuthUser, @Query({ schema: continueQuerySchema }) q: z.output<typeof continueQuerySchema>) {
+    return { items: await this.history.continueWatching(user.userId, q.limit) };
+  }
+
+  @Get('export')
+  @Header('Content-Disposition', 'attachment; filename="playtime-export.json"')
+  @ApiProduces('application/json')
+  @ApiOperation({ summary: 'All your data as a JSON download', description: 'History items, playback sessions and hourly statistics.' })
+  @ApiResponse({ status: 200, description: '`{ userId, exportedAt, history, sessions, hourlyStatistics }`' })
+  @ApiErrors(401)
+  async export(@CurrentUser() user: AuthUser) {
+    return this.history.export(user.userId);
+  }
+
+  @Delete()
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete your whole history and statistics', description: 'Heartbeats received before this never bring anything back.' })
+  @ApiResponse({ status: 204, description: 'Deleted.' })
+  @ApiErrors(401)
+  async deleteAll(@CurrentUser() user: AuthUser) {
+    await this.history.delete(user.userId, null);
+  }
+
+  @Get(':mediaType/:mediaId')
+  @ApiOperation({ summary: 'One history item, to resume playback', description: `${EPISODE_NOTE} Reflects heartbeats accepted by this instance even before they are flushed.` })
   @ApiResponse({ status: 200, standardSchema: historyItemSchema })
   @ApiErrors(400, 401, 404)
-  async getItem(
-    @CurrentUser() user: AuthUser,
-    @Param({ schema: itemParamsSchema }) params: z.output<typeof itemParamsSchema>,
-    @Query({ schema: episodeQuerySchema }) query: z.output<typeof episodeQuerySchema>,
-  ) {
-    const { seasonNumber = null, episodeNumber = null } = query;
-    if (params.mediaType === 'tv') {
-      const missing = [
-        ...(seasonNumber === null ? [{ field: 'seasonNumber', message: 'is required for tv' }] : []),
-        ...(episodeNumber === null ? [{ field: 'episodeNumber', message: 'is required for tv' }] : []),
-      ];
-      if (missing.length) throw new FieldValidationException(missing);
-    } else if (seasonNumber !== null || episodeNumber !== null) {
-      throw new FieldValidationException(
-        (['seasonNumber', 'episodeNumber'] as const)
-          .filter((f) => query[f] !== undefined)
-          .map((field) => ({ field, message: 'must be absent for a movie' })),
-      );
-    }
-    return this.history.getItem({ userId: user.userId, mediaType: params.mediaType, mediaId: params.mediaId, seasonNumber, episodeNumber });
+  async getItem(@CurrentUser() user: AuthUser, @Param({ schema: itemParamsSchema }) p: ItemParams, @Query({ schema: episodeQuerySchema }) q: EpisodeQuery) {
+    return this.history.getItem(itemKey(user, p, q, true));
   }
+
+  @Put(':mediaType/:mediaId/watched')
+  @ApiOperation({ summary: 'Mark as watched (finished)', description: `${EPISODE_NOTE} An item never played is created from the catalogue's runtime.` })
+  @ApiResponse({ status: 200, standardSchema: historyItemSchema })
+  @ApiErrors(400, 401, 404)
+  async markWatched(@CurrentUser() user: AuthUser, @Param({ schema: itemParamsSchema }) p: ItemParams, @Query({ schema: episodeQuerySchema }) q: EpisodeQuery) {
+    return this.history.markWatched(itemKey(user, p, q, true), true);
+  }
+
+  @Delete(':mediaType/:mediaId/watched')
+  @ApiOperation({ summary: 'Mark as unwatched (position 0, not finished)', description: EPISODE_NOTE })
+  @ApiResponse({ status: 200, standardSchema: historyItemSchema })
+  @ApiErrors(400, 401, 404)
+  async markUnwatched(@CurrentUser() user: AuthUser, @Param({ schema: itemParamsSchema }) p: ItemParams, @Query({ schema: episodeQuerySchema }) q: EpisodeQuery) {
+    return this.history.markWatched(itemKey(user, p, q, true), false);
+  }
+
+  @Delete(':mediaType/:mediaId')
+  @HttpCode(204)
+  @ApiOperation({
+    summary: 'Delete one item, or a whole show',
+    description: 'For tv without `seasonNumber`/`episodeNumber`, every episode of the show. Heartbeats received before the delete never bring it back; later ones start a new history.',
+  })
+  @ApiResponse({ status: 204, description: 'Deleted.' })
+  @ApiErrors(400, 401, 404)
+  async deleteItem(@CurrentUser() user: AuthUser, @Param({ schema: itemParamsSchema }) p: ItemParams, @Query({ schema: episodeQuerySchema }) q: EpisodeQuery) {
+    const key = itemKey(user, p, q, false);
+    const found = await this.history.delete(user.userId, key);
+    if (!found) throw new NotFoundException('Nothing to delete');
+  }
+}
+
+/** The item named by the path and query; for tv, season and episode both or (when allowed) neither. */
+function itemKey(user: AuthUser, p: ItemParams, q: EpisodeQuery, episodeRequired: boolean): ItemKey {
+  const seasonNumber = q.seasonNumber ?? null;
+  const episodeNumber = q.episodeNumber ?? null;
+  const errors: { field: string; message: string }[] = [];
+  if (p.mediaType === 'movie') {
+    if (seasonNumber !== null) errors.push({ field: 'seasonNumber', message: 'must be absent for a movie' });
+    if (episodeNumber !== null) errors.push({ field: 'episodeNumber', message: 'must be absent for a movie' });
+  } else if (episodeRequired || (seasonNumber === null) !== (episodeNumber === null)) {
+    if (seasonNumber === null) errors.push({ field: 'seasonNumber', message: episodeRequired ? 'is required for tv' : 'goes with episodeNumber' });
+    if (episodeNumber === null) errors.push({ field: 'episodeNumber', message: episodeRequired ? 'is required for tv' : 'goes with seasonNumber' });
+  }
+  if (errors.length) throw new FieldValidationException(errors);
+  return { userId: user.userId, mediaType: p.mediaType, mediaId: p.mediaId, seasonNumber, episodeNumber };
 }

@@ -3,24 +3,121 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { ItemKey } from '../playtime/heartbeat.js';
 import type { StoredItem, StoredSession } from '../playtime/pending-item.js';
+import { USER_LOCK_NAMESPACE } from '../playtime/playtime.repository.js';
 
-const ITEM_COLUMNS = `
-  user_id, media_type, media_id, season_number, episode_number, title, current_time_s, total_duration_s,
-  progress, finished, completed_count, total_played_s, position_at, last_watched_at`;
+/** Columns of a history item; the title comes from the catalogue when it knows the item. */
+const ITEM_SELECT = `
+  SELECT h.id, h.user_id, h.media_type, h.media_id, h.season_number, h.episode_number,
+         COALESCE(c.title, h.title) AS title, h.current_time_s, h.total_duration_s, h.progress, h.finished,
+         h.completed_count, h.total_played_s, h.position_at, h.last_watched_at,
+         h.last_watched_at::text AS cursor_at
+  FROM watch_history h
+  LEFT JOIN catalog_items c ON c.media_type = h.media_type AND c.media_id = h.media_id`;
 
-const SELECT_ITEM = `
-  SELECT ${ITEM_COLUMNS}
-  FROM watch_history
+/**
+ * A page of the user's history, newest first, by keyset on (last_watched_at, id): an index range
+ * scan on watch_history_user_recent whatever the page.
+ */
+const LIST_PAGE = `${ITEM_SELECT}
+  WHERE h.user_id = $1
+    AND ($2::text IS NULL OR h.media_type = $2)
+    AND ($3::bool IS NULL OR h.finished = $3)
+    AND ($4::timestamptz IS NULL OR (h.last_watched_at, h.id) < ($4::timestamptz, $5::bigint))
+  ORDER BY h.last_watched_at DESC, h.id DESC
+  LIMIT $6`;
+
+/** Catalogue titles of the given keys, whether or not they are stored yet. */
+const CATALOG_TITLES = `
+  SELECT k.media_type, k.media_id, c.title
+  FROM unnest($1::text[], $2::int[]) AS k(media_type, media_id)
+  JOIN catalog_items c ON c.media_type = k.media_type AND c.media_id = k.media_id`;
+
+const ITEMS_BY_KEYS = `${ITEM_SELECT}
+  JOIN unnest($2::text[], $3::int[], $4::int[], $5::int[]) AS k(media_type, media_id, season_number, episode_number)
+    ON h.media_type = k.media_type AND h.media_id = k.media_id
+   AND h.season_number IS NOT DISTINCT FROM k.season_number AND h.episode_number IS NOT DISTINCT FROM k.episode_number
+  WHERE h.user_id = $1`;
+
+const SESSIONS_BY_IDS = `
+  SELECT session_id, media_type, media_id, season_number, episode_number, max_played_s, credited_s,
+         first_at, last_at, completed
+  FROM watch_sessions
+  WHERE user_id = $1 AND session_id = ANY($2::uuid[])`;
+
+/** The episode after each given one, from the catalogue (next season's first after a season's last). */
+const NEXT_EPISODES = `
+  SELECT s.show_id, e.season_number, e.episode_number, e.runtime_seconds, c.title AS show_title
+  FROM unnest($1::int[], $2::int[], $3::int[]) AS s(show_id, season_number, episode_number)
+  CROSS JOIN LATERAL (
+    SELECT ce.season_number, ce.episode_number, ce.runtime_seconds
+    FROM catalog_episodes ce
+    WHERE ce.media_id = s.show_id
+      AND (ce.season_number, ce.episode_number) > (s.season_number, s.episode_number)
+      AND (ce.season_number > 0 OR s.season_number = 0)
+    ORDER BY ce.season_number, ce.episode_number
+    LIMIT 1
+  ) e
+  LEFT JOIN catalog_items c ON c.media_type = 'tv' AND c.media_id = s.show_id`;
+
+const CATALOG_RUNTIME = `
+  SELECT COALESCE(
+    (SELECT runtime_seconds FROM catalog_episodes WHERE $1 = 'tv' AND media_id = $2 AND season_number = $3 AND episode_number = $4),
+    (SELECT runtime_seconds FROM catalog_items WHERE media_type = $1 AND media_id = $2 AND $1 = 'movie')
+  ) AS runtime`;
+
+const MARK_WATCHED_EXISTING = `
+  UPDATE watch_history SET current_time_s = total_duration_s, progress = 100, finished = true,
+         position_at = GREATEST(position_at, $6), last_watched_at = GREATEST(last_watched_at, $6)
   WHERE user_id = $1 AND media_type = $2 AND media_id = $3
     AND season_number IS NOT DISTINCT FROM $4::int AND episode_number IS NOT DISTINCT FROM $5::int`;
 
-const SELECT_SESSIONS = `
-  SELECT session_id, max_played_s, credited_s, first_at, last_at, completed
-  FROM watch_sessions
-  WHERE user_id = $1 AND session_id = ANY($6::uuid[]) AND media_type = $2 AND media_id = $3
+const MARK_WATCHED_NEW = `
+  INSERT INTO watch_history (user_id, media_type, media_id, season_number, episode_number, current_time_s,
+                             total_duration_s, progress, finished, position_at, first_watched_at, last_watched_at)
+  VALUES ($1, $2, $3, $4, $5, $7, $7, 100, true, $6, $6, $6)
+  ON CONFLICT (user_id, media_type, media_id, season_number, episode_number) DO NOTHING`;
+
+const MARK_UNWATCHED = `
+  UPDATE watch_history SET current_time_s = 0, progress = 0, finished = false,
+         position_at = GREATEST(position_at, $6), last_watched_at = GREATEST(last_watched_at, $6)
+  WHERE user_id = $1 AND media_type = $2 AND media_id = $3
     AND season_number IS NOT DISTINCT FROM $4::int AND episode_number IS NOT DISTINCT FROM $5::int`;
 
+/** Exclusive per-user lock: waits for flushes under way for this user (they hold it shared). */
+const LOCK_USER = `SELECT pg_advisory_xact_lock(${USER_LOCK_NAMESPACE}, hashtext($1))`;
+
+/** Remembers the delete so that heartbeats received before it, flushed later anywhere, are ignored. */
+const TOMBSTONE = `
+  INSERT INTO history_tombstones (user_id, media_type, media_id, season_number, episode_number, deleted_at)
+  VALUES ($1, $2, $3, $4, $5, $6)
+  ON CONFLICT (user_id, media_type, media_id, season_number, episode_number)
+    DO UPDATE SET deleted_at = GREATEST(history_tombstones.deleted_at, EXCLUDED.deleted_at)`;
+
+/** One item, or a whole show when season/episode are null. */
+const DELETE_ITEMS = `
+  DELETE FROM watch_history
+  WHERE user_id = $1 AND media_type = $2 AND media_id = $3
+    AND ($4::int IS NULL OR (season_number = $4 AND episode_number = $5))`;
+
+const DELETE_ALL = [
+  `DELETE FROM watch_history WHERE user_id = $1`,
+  `DELETE FROM watch_buckets WHERE user_id = $1`,
+  `DELETE FROM watch_sessions WHERE user_id = $1`,
+];
+
+const EXPORT_SESSIONS = `
+  SELECT session_id AS "sessionId", media_type AS "mediaType", media_id AS "mediaId", season_number AS "seasonNumber",
+         episode_number AS "episodeNumber", max_played_s AS "maxPlayedSeconds", credited_s AS "creditedSeconds",
+         first_at AS "firstHeartbeatAt", last_at AS "lastHeartbeatAt", completed
+  FROM watch_sessions WHERE user_id = $1 ORDER BY first_at`;
+
+const EXPORT_BUCKETS = `
+  SELECT hour, media_type AS "mediaType", media_id AS "mediaId", season_number AS "seasonNumber",
+         episode_number AS "episodeNumber", seconds
+  FROM watch_buckets WHERE user_id = $1 ORDER BY hour`;
+
 interface ItemRow {
+  id: string;
   user_id: string;
   media_type: 'movie' | 'tv';
   media_id: number;
@@ -35,10 +132,15 @@ interface ItemRow {
   total_played_s: number;
   position_at: Date;
   last_watched_at: Date;
+  cursor_at: string;
 }
 
 interface SessionRow {
   session_id: string;
+  media_type: 'movie' | 'tv';
+  media_id: number;
+  season_number: number | null;
+  episode_number: number | null;
   max_played_s: number;
   credited_s: number;
   first_at: Date;
@@ -46,34 +148,139 @@ interface SessionRow {
   completed: boolean;
 }
 
+/** A stored item with its position in the keyset order. */
+export interface ListedItem extends StoredItem {
+  cursor: { at: string; id: string };
+}
+
+export interface ListFilter {
+  mediaType?: 'movie' | 'tv';
+  finished?: boolean;
+  after?: { at: string; id: string };
+  limit: number;
+}
+
+export interface NextEpisode {
+  showId: number;
+  seasonNumber: number;
+  episodeNumber: number;
+  runtimeSeconds: number | null;
+  showTitle: string | null;
+}
+
+export type DeleteScope = { mediaType: 'movie' | 'tv'; mediaId: number; seasonNumber: number | null; episodeNumber: number | null } | null;
+
 @Injectable()
 export class HistoryRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** One stored item, and the stored state of the given sessions of it (for read-your-own-writes). */
-  async findItem(key: ItemKey, sessionIds: string[]): Promise<{ item: StoredItem | null; sessions: Map<string, StoredSession> }> {
-    const params = [key.userId, key.mediaType, key.mediaId, key.seasonNumber, key.episodeNumber];
+  async list(userId: string, f: ListFilter): Promise<ListedItem[]> {
+    const rows = (await this.dataSource.query(LIST_PAGE, [
+      userId, f.mediaType ?? null, f.finished ?? null, f.after?.at ?? null, f.after?.id ?? null, f.limit,
+    ])) as ItemRow[];
+    return rows.map(toListedItem);
+  }
+
+  /** Stored items for the given keys, and the stored state of the given sessions of this user. */
+  async findItems(
+    userId: string,
+    keys: Omit<ItemKey, 'userId'>[],
+    sessionIds: string[],
+  ): Promise<{ items: Map<string, ListedItem>; sessions: Map<string, StoredSession> }> {
     const [rows, sessionRows] = await Promise.all([
-      this.dataSource.query(SELECT_ITEM, params) as Promise<ItemRow[]>,
-      sessionIds.length
-        ? (this.dataSource.query(SELECT_SESSIONS, [...params, sessionIds]) as Promise<SessionRow[]>)
-        : Promise.resolve([] as SessionRow[]),
+      keys.length
+        ? (this.dataSource.query(ITEMS_BY_KEYS, [
+            userId, keys.map((k) => k.mediaType), keys.map((k) => k.mediaId),
+            keys.map((k) => k.seasonNumber), keys.map((k) => k.episodeNumber),
+          ]) as Promise<ItemRow[]>)
+        : Promise.resolve([] as ItemRow[]),
+      sessionIds.length ? (this.dataSource.query(SESSIONS_BY_IDS, [userId, sessionIds]) as Promise<SessionRow[]>) : Promise.resolve([] as SessionRow[]),
     ]);
+    const items = new Map<string, ListedItem>();
+    for (const r of rows) items.set(keyOf(r), toListedItem(r));
     const sessions = new Map<string, StoredSession>();
     for (const s of sessionRows) {
-      sessions.set(s.session_id, {
-        maxPlayed: s.max_played_s,
-        credited: s.credited_s,
-        firstAt: s.first_at.getTime(),
-        lastAt: s.last_at.getTime(),
-        completed: s.completed,
+      sessions.set(`${keyOf(s)}|${s.session_id}`, {
+        maxPlayed: s.max_played_s, credited: s.credited_s, firstAt: s.first_at.getTime(), lastAt: s.last_at.getTime(), completed: s.completed,
       });
     }
-    return { item: rows[0] ? toStoredItem(rows[0]) : null, sessions };
+    return { items, sessions };
+  }
+
+  async catalogTitles(keys: { mediaType: string; mediaId: number }[]): Promise<Map<string, string>> {
+    if (!keys.length) return new Map();
+    const rows = (await this.dataSource.query(CATALOG_TITLES, [keys.map((k) => k.mediaType), keys.map((k) => k.mediaId)])) as {
+      media_type: string; media_id: number; title: string;
+    }[];
+    return new Map(rows.map((r) => [`${r.media_type}/${r.media_id}`, r.title]));
+  }
+
+  async nextEpisodes(after: { showId: number; seasonNumber: number; episodeNumber: number }[]): Promise<NextEpisode[]> {
+    if (!after.length) return [];
+    const rows = (await this.dataSource.query(NEXT_EPISODES, [
+      after.map((a) => a.showId), after.map((a) => a.seasonNumber), after.map((a) => a.episodeNumber),
+    ])) as { show_id: number; season_number: number; episode_number: number; runtime_seconds: number | null; show_title: string | null }[];
+    return rows.map((r) => ({
+      showId: r.show_id, seasonNumber: r.season_number, episodeNumber: r.episode_number, runtimeSeconds: r.runtime_seconds, showTitle: r.show_title,
+    }));
+  }
+
+  /** Marks finished; creates the item from the catalogue runtime if never watched. False if unknown. */
+  async markWatched(key: ItemKey, at: Date): Promise<boolean> {
+    const params = [key.userId, key.mediaType, key.mediaId, key.seasonNumber, key.episodeNumber, at];
+    const updated = await this.dataSource.query(MARK_WATCHED_EXISTING, params);
+    if (affected(updated) > 0) return true;
+    const [{ runtime }] = (await this.dataSource.query(CATALOG_RUNTIME, [key.mediaType, key.mediaId, key.seasonNumber, key.episodeNumber])) as { runtime: number | null }[];
+    if (!runtime) return false;
+    await this.dataSource.query(MARK_WATCHED_NEW, [...params, runtime]);
+    return true;
+  }
+
+  async markUnwatched(key: ItemKey, at: Date): Promise<boolean> {
+    const result = await this.dataSource.query(MARK_UNWATCHED, [key.userId, key.mediaType, key.mediaId, key.seasonNumber, key.episodeNumber, at]);
+    return affected(result) > 0;
+  }
+
+  /**
+   * Deletes one item, a show, or (scope null) all of the user's history and statistics. Takes the
+   * user's lock exclusively, so a flush under way for this user commits first and is deleted too;
+   * the tombstone keeps heartbeats received before `at` out of later flushes.
+   */
+  async delete(userId: string, scope: DeleteScope, at: Date): Promise<number> {
+    return this.dataSource.transaction(async (m) => {
+      await m.query(LOCK_USER, [userId]);
+      await m.query(TOMBSTONE, [userId, scope?.mediaType ?? null, scope?.mediaId ?? null, scope?.seasonNumber ?? null, scope?.episodeNumber ?? null, at]);
+      if (!scope) {
+        const [history] = await Promise.all(DELETE_ALL.map((sql) => m.query(sql, [userId])));
+        return affected(history);
+      }
+      return affected(await m.query(DELETE_ITEMS, [userId, scope.mediaType, scope.mediaId, scope.seasonNumber, scope.episodeNumber]));
+    });
+  }
+
+  async exportRaw(userId: string): Promise<{ sessions: unknown[]; hourly: unknown[] }> {
+    const [sessions, hourly] = await Promise.all([
+      this.dataSource.query(EXPORT_SESSIONS, [userId]) as Promise<unknown[]>,
+      this.dataSource.query(EXPORT_BUCKETS, [userId]) as Promise<unknown[]>,
+    ]);
+    return { sessions, hourly };
   }
 }
 
-function toStoredItem(r: ItemRow): StoredItem {
+/** TypeORM returns `[rows, affectedCount]` for UPDATE/DELETE on PostgreSQL. */
+function affected(result: unknown): number {
+  return Array.isArray(result) && typeof result[1] === 'number' ? result[1] : 0;
+}
+
+export function itemKeyOf(k: { mediaType: string; mediaId: number; seasonNumber: number | null; episodeNumber: number | null }): string {
+  return `${k.mediaType}/${k.mediaId}/${k.seasonNumber ?? ''}/${k.episodeNumber ?? ''}`;
+}
+
+function keyOf(r: { media_type: string; media_id: number; season_number: number | null; episode_number: number | null }): string {
+  return itemKeyOf({ mediaType: r.media_type, mediaId: r.media_id, seasonNumber: r.season_number, episodeNumber: r.episode_number });
+}
+
+function toListedItem(r: ItemRow): ListedItem {
   return {
     userId: r.user_id,
     mediaType: r.media_type,
@@ -89,5 +296,6 @@ function toStoredItem(r: ItemRow): StoredItem {
     totalPlayedSeconds: r.total_played_s,
     positionAt: r.position_at.getTime(),
     lastWatchedAt: r.last_watched_at.getTime(),
+    cursor: { at: r.cursor_at, id: String(r.id) },
   };
 }

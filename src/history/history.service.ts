@@ -1,10 +1,22 @@
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { Clock } from '../common/clock.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import type { ItemKey } from '../playtime/heartbeat.js';
-import { applyPending, type StoredItem } from '../playtime/pending-item.js';
+import { applyPending, type PendingItem, type StoredItem, type StoredSession } from '../playtime/pending-item.js';
 import { PlaytimeBatcher } from '../playtime/playtime.batcher.js';
 import type { HistoryItemResponse } from './dto/history-item.schema.js';
-import { HistoryRepository } from './history.repository.js';
+import { HistoryRepository, itemKeyOf, type DeleteScope, type ListedItem } from './history.repository.js';
+
+export interface HistoryPage {
+  items: HistoryItemResponse[];
+  nextCursor: string | null;
+}
+
+export type ContinueItem = HistoryItemResponse & { reason: 'resume' | 'next-episode' };
+
+/** Rows read per step when walking the history newest-first for continue-watching. */
+const WALK_CHUNK = 50;
+const WALK_MAX_STEPS = 20;
 
 @Injectable()
 export class HistoryService {
@@ -12,6 +24,7 @@ export class HistoryService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly repository: HistoryRepository,
     private readonly batcher: PlaytimeBatcher,
+    private readonly clock: Clock,
   ) {}
 
   /**
@@ -21,14 +34,130 @@ export class HistoryService {
    */
   async getItem(key: ItemKey): Promise<HistoryItemResponse> {
     const unflushed = this.batcher.unflushed(key);
-    const { item, sessions } = await this.repository.findItem(key, unflushed ? [...unflushed.sessions.keys()] : []);
-    const merged = unflushed ? applyPending(item, sessions, unflushed, this.config.FINISHED_PERCENT) : item;
-    if (!merged) throw new NotFoundException('Never watched');
+    if (!unflushed) {
+      const { items } = await this.repository.findItems(key.userId, [key], []);
+      const item = items.get(itemKeyOf(key));
+      if (!item) throw new NotFoundException('Never watched');
+      return this.toResponse(item);
+    }
+    const [merged] = await this.overlay(key.userId, [unflushed]);
     return this.toResponse(merged);
   }
 
+  /**
+   * A page of history, newest first. The first page also shows items with heartbeats not flushed
+   * yet (read-your-own-writes); later pages come from the database only.
+   */
+  async list(userId: string, q: { limit: number; cursor?: string; mediaType?: 'movie' | 'tv'; finished?: boolean }): Promise<HistoryPage> {
+    const after = q.cursor ? decodeCursor(q.cursor) : undefined;
+    const rows = await this.repository.list(userId, { mediaType: q.mediaType, finished: q.finished, after, limit: q.limit });
+    const full = rows.length === q.limit;
+    let shown: StoredItem[] = rows;
+    let lastDbShown = rows[rows.length - 1];
+    if (!after) {
+      const fresh = (await this.overlay(userId, this.batcher.unflushedForUser(userId))).filter(
+        (i) => (!q.mediaType || i.mediaType === q.mediaType) && (q.finished === undefined || i.finished === q.finished),
+      );
+      if (fresh.length) {
+        const freshKeys = new Set(fresh.map(itemKeyOf));
+        shown = [...fresh, ...rows.filter((r) => !freshKeys.has(itemKeyOf(r)))]
+          .sort((a, b) => b.lastWatchedAt - a.lastWatchedAt)
+          .slice(0, q.limit);
+        lastDbShown = [...shown].reverse().find((i): i is ListedItem => 'cursor' in i) ?? lastDbShown;
+      }
+    }
+    return {
+      items: shown.map((i) => this.toResponse(i)),
+      nextCursor: full && lastDbShown ? encodeCursor(lastDbShown.cursor) : null,
+    };
+  }
+
+  /**
+   * Items to continue, newest first, one per show: the show's most recent episode when it is
+   * between MIN_RESUME_PERCENT and FINISHED_PERCENT, or the next episode when that one is finished
+   * and the catalogue knows what comes next. Walks the history newest-first through its index,
+   * a chunk at a time, and stops as soon as it has enough.
+   */
+  async continueWatching(userId: string, limit: number): Promise<ContinueItem[]> {
+    const fresh = await this.overlay(userId, this.batcher.unflushedForUser(userId));
+    const freshKeys = new Set(fresh.map(itemKeyOf));
+    fresh.sort((a, b) => b.lastWatchedAt - a.lastWatchedAt);
+    const seenShows = new Set<string>();
+    const picked: { item: StoredItem; reason: 'resume' | 'next-after' }[] = [];
+    let resumeCount = 0;
+    const consider = (item: StoredItem) => {
+      const group = item.mediaType === 'tv' ? `tv/${item.mediaId}` : itemKeyOf(item);
+      if (seenShows.has(group)) return;
+      seenShows.add(group);
+      if (this.isResumable(item)) {
+        picked.push({ item, reason: 'resume' });
+        resumeCount++;
+      } else if (item.mediaType === 'tv' && item.finished) {
+        picked.push({ item, reason: 'next-after' });
+      }
+    };
+
+    let after: ListedItem['cursor'] | undefined;
+    let result: ContinueItem[] = [];
+    for (let step = 0; step < WALK_MAX_STEPS; step++) {
+      const rows = await this.repository.list(userId, { after, limit: WALK_CHUNK });
+      const lastAt = rows.length === WALK_CHUNK ? rows[rows.length - 1].lastWatchedAt : -Infinity;
+      for (const row of rows) {
+        while (fresh.length && fresh[0].lastWatchedAt >= row.lastWatchedAt) consider(fresh.shift()!);
+        if (!freshKeys.has(itemKeyOf(row))) consider(row);
+      }
+      while (fresh.length && fresh[0].lastWatchedAt >= lastAt) consider(fresh.shift()!);
+      result = await this.resolve(picked);
+      if (result.length >= limit || rows.length < WALK_CHUNK) break;
+      after = rows[rows.length - 1].cursor;
+      // Enough resumable entries already: next-episode candidates further down cannot beat them.
+      if (resumeCount >= limit) break;
+    }
+    return result.slice(0, limit);
+  }
+
+  async markWatched(key: ItemKey, watched: boolean): Promise<HistoryItemResponse> {
+    const at = new Date(this.clock.now());
+    const ok = watched ? await this.repository.markWatched(key, at) : await this.repository.markUnwatched(key, at);
+    if (!ok) throw new NotFoundException(watched ? 'Never watched, and the catalogue does not know its duration' : 'Never watched');
+    return this.getItem(key);
+  }
+
+  /**
+   * Deletes an item, a whole show (no season/episode) or, with no scope, everything. Pending
+   * heartbeats of it on this instance are dropped first; the tombstone keeps out those still in
+   * a flush under way here or in another instance's memory. Heartbeats after this start afresh.
+   */
+  async delete(userId: string, scope: DeleteScope): Promise<boolean> {
+    const at = new Date(this.clock.now());
+    const dropped = this.batcher.drop(scope ? { userId, ...scope } : { userId });
+    const deleted = await this.repository.delete(userId, scope, at);
+    return deleted > 0 || dropped > 0;
+  }
+
+  async export(userId: string) {
+    const history: StoredItem[] = [];
+    let after: ListedItem['cursor'] | undefined;
+    for (;;) {
+      const rows = await this.repository.list(userId, { after, limit: 1000 });
+      history.push(...rows);
+      if (rows.length < 1000) break;
+      after = rows[rows.length - 1].cursor;
+    }
+    const fresh = await this.overlay(userId, this.batcher.unflushedForUser(userId));
+    const freshKeys = new Set(fresh.map(itemKeyOf));
+    const items = [...fresh, ...history.filter((h) => !freshKeys.has(itemKeyOf(h)))].sort((a, b) => b.lastWatchedAt - a.lastWatchedAt);
+    const raw = await this.repository.exportRaw(userId);
+    return {
+      userId,
+      exportedAt: new Date(this.clock.now()).toISOString(),
+      history: items.map((i) => this.toResponse(i)),
+      sessions: raw.sessions,
+      hourlyStatistics: raw.hourly,
+    };
+  }
+
   toResponse(item: StoredItem): HistoryItemResponse {
-    const resumable = !item.finished && item.progress >= this.config.MIN_RESUME_PERCENT;
     return {
       mediaType: item.mediaType,
       mediaId: item.mediaId,
@@ -38,16 +167,77 @@ export class HistoryService {
       currentTime: round3(item.currentTime),
       totalDuration: round3(item.totalDuration),
       progress: item.progress,
-      resumeAt: resumable ? round3(item.currentTime) : 0,
+      resumeAt: this.isResumable(item) ? round3(item.currentTime) : 0,
       totalPlayedSeconds: round3(item.totalPlayedSeconds),
       finished: item.finished,
       completedCount: item.completedCount,
       lastWatchedAt: new Date(item.lastWatchedAt).toISOString(),
     };
   }
+
+  private isResumable(item: StoredItem): boolean {
+    return !item.finished && item.progress >= this.config.MIN_RESUME_PERCENT && item.progress < this.config.FINISHED_PERCENT;
+  }
+
+  /** Stored items with unflushed heartbeats applied, as the flush will apply them. */
+  private async overlay(userId: string, pending: PendingItem[]): Promise<StoredItem[]> {
+    if (!pending.length) return [];
+    const sessionIds = pending.flatMap((p) => [...p.sessions.keys()]);
+    const [{ items, sessions }, titles] = await Promise.all([
+      this.repository.findItems(userId, pending, sessionIds),
+      this.repository.catalogTitles(pending),
+    ]);
+    return pending.map((p) => {
+      const key = itemKeyOf(p);
+      const own = new Map<string, StoredSession>();
+      for (const id of p.sessions.keys()) {
+        const s = sessions.get(`${key}|${id}`);
+        if (s) own.set(id, s);
+      }
+      const merged = applyPending(items.get(key) ?? null, own, p, this.config.FINISHED_PERCENT);
+      return { ...merged, title: titles.get(`${p.mediaType}/${p.mediaId}`) ?? merged.title };
+    });
+  }
+
+  private async resolve(picked: { item: StoredItem; reason: 'resume' | 'next-after' }[]): Promise<ContinueItem[]> {
+    const finishedEpisodes = picked.filter((p) => p.reason === 'next-after').map((p) => p.item);
+    const next = await this.repository.nextEpisodes(
+      finishedEpisodes.map((e) => ({ showId: e.mediaId, seasonNumber: e.seasonNumber!, episodeNumber: e.episodeNumber! })),
+    );
+    const nextByShow = new Map(next.map((n) => [n.showId, n]));
+    const out: ContinueItem[] = [];
+    for (const { item, reason } of picked) {
+      if (reason === 'resume') {
+        out.push({ ...this.toResponse(item), reason: 'resume' });
+        continue;
+      }
+      const n = nextByShow.get(item.mediaId);
+      if (!n) continue;
+      out.push({
+        mediaType: 'tv', mediaId: item.mediaId, seasonNumber: n.seasonNumber, episodeNumber: n.episodeNumber,
+        title: n.showTitle ?? item.title, currentTime: 0, totalDuration: n.runtimeSeconds ?? 0, progress: 0, resumeAt: 0,
+        totalPlayedSeconds: 0, finished: false, completedCount: 0,
+        lastWatchedAt: new Date(item.lastWatchedAt).toISOString(), reason: 'next-episode',
+      });
+    }
+    return out;
+  }
 }
 
-/** Seconds are stored as doubles; millisecond precision is all a player needs. */
 function round3(n: number): number {
   return Math.round(n * 1000) / 1000;
+}
+
+function encodeCursor(c: { at: string; id: string }): string {
+  return Buffer.from(JSON.stringify([c.at, c.id])).toString('base64url');
+}
+
+/** Throws a 400-worthy error for anything that is not a cursor we issued. */
+export function decodeCursor(s: string): { at: string; id: string } {
+  const parsed: unknown = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
+  if (!Array.isArray(parsed) || parsed.length !== 2 || typeof parsed[0] !== 'string' || typeof parsed[1] !== 'string'
+    || Number.isNaN(Date.parse(parsed[0])) || !/^\d{1,19}$/.test(parsed[1])) {
+    throw new Error('bad cursor');
+  }
+  return { at: parsed[0], id: parsed[1] };
 }

@@ -50,6 +50,8 @@ export class PlaytimeBatcher implements OnApplicationBootstrap, BeforeApplicatio
   private pending = new Map<string, PendingItem>();
   /** Items taken by the flush under way, still visible to reads until it commits. */
   private inflight = new Map<string, PendingItem>();
+  /** Keys pending or in flight, per user, so a user's reads can include them cheaply. */
+  private byUser = new Map<string, Set<string>>();
   private flushing: Promise<void> | null = null;
   private draining = false;
   /** Back-off after failed flushes, on the monotonic clock (operational timing, not event time). */
@@ -112,14 +114,29 @@ export class PlaytimeBatcher implements OnApplicationBootstrap, BeforeApplicatio
       const key = itemKeyString({ userId, ...hb });
       const item = this.pending.get(key);
       if (item) addHeartbeat(item, hb, receivedAt, finished);
-      else this.pending.set(key, newPendingItem(userId, hb, receivedAt, finished));
+      else this.addPending(newPendingItem(userId, hb, receivedAt, finished));
     }
     if (this.pending.size >= this.config.PLAYTIME_BATCH_SIZE) void this.requestFlush();
   }
 
   /** What is accepted but not yet committed for one item (pending and in flight), or null. */
   unflushed(key: ItemKey): PendingItem | null {
-    const k = itemKeyString(key);
+    return this.unflushedByKey(itemKeyString(key));
+  }
+
+  /** Everything of one user accepted but not yet committed, one entry per item. */
+  unflushedForUser(userId: string): PendingItem[] {
+    const keys = this.byUser.get(userId);
+    if (!keys) return [];
+    const out: PendingItem[] = [];
+    for (const k of keys) {
+      const item = this.unflushedByKey(k);
+      if (item) out.push(item);
+    }
+    return out;
+  }
+
+  private unflushedByKey(k: string): PendingItem | null {
     const a = this.inflight.get(k);
     const b = this.pending.get(k);
     if (!a && !b) return null;
@@ -141,6 +158,7 @@ export class PlaytimeBatcher implements OnApplicationBootstrap, BeforeApplicatio
         if (scope.seasonNumber != null && (item.seasonNumber !== scope.seasonNumber || item.episodeNumber !== scope.episodeNumber)) continue;
       }
       this.pending.delete(key);
+      if (!this.inflight.has(key)) this.forget(item);
       dropped += 1;
     }
     return dropped;
@@ -200,6 +218,7 @@ export class PlaytimeBatcher implements OnApplicationBootstrap, BeforeApplicatio
       const batch = this.takeBatch();
       const ok = await this.write(batch);
       this.inflight.clear();
+      if (ok) for (const item of batch) if (!this.pending.has(item.key)) this.forget(item);
       if (!ok) {
         for (const item of batch) this.putBack(item);
         return;
@@ -223,7 +242,20 @@ export class PlaytimeBatcher implements OnApplicationBootstrap, BeforeApplicatio
   private putBack(item: PendingItem): void {
     const newer = this.pending.get(item.key);
     if (newer) mergeInto(item, newer);
+    this.addPending(item);
+  }
+
+  private addPending(item: PendingItem): void {
     this.pending.set(item.key, item);
+    let keys = this.byUser.get(item.userId);
+    if (!keys) this.byUser.set(item.userId, (keys = new Set()));
+    keys.add(item.key);
+  }
+
+  private forget(item: PendingItem): void {
+    const keys = this.byUser.get(item.userId);
+    keys?.delete(item.key);
+    if (keys?.size === 0) this.byUser.delete(item.userId);
   }
 
   /** One flush with quick retries on transient errors; false if it still failed. */

@@ -32,3 +32,34 @@ export const episodeQuerySchema = z.object({
   seasonNumber: positiveInt('seasonNumber').optional(),
   episodeNumber: positiveInt('episodeNumber').pipe(z.number().min(1)).optional(),
 });
+
+const limitParam = (def: number) =>
+  z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(1).max(100)).optional().default(def);
+
+export const listQuerySchema = z.object({
+  limit: limitParam(20).meta({ description: '1–100, default 20' }),
+  cursor: z.string().max(200).optional().meta({ description: '`nextCursor` of the previous page' }),
+  mediaType: z.enum(['movie', 'tv']).optional(),
+  finished: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+});
+
+export const continueQuerySchema = z.object({
+  limit: limitParam(10).meta({ description: '1–100, default 10' }),
+});
+
+export const historyPageSchema = z
+  .object({
+    items: z.array(historyItemSchema),
+    nextCursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last page.' }),
+  })
+  .meta({ id: 'HistoryPage' });
+
+export const continueWatchingSchema = z
+  .object({
+    items: z.array(
+      historyItemSchema.extend({
+        reason: z.enum(['resume', 'next-episode']).meta({ description: '`next-episode`: the episode after a finished one, from the catalogue.' }),
+      }),
+    ),
+  })
+  .meta({ id: 'ContinueWatching' });
