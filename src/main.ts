@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { createApp } from './app.factory.js';
 import { resolveHmacSecret } from './auth/dev-secret.js';
 import { signToken } from './auth/sign-token.js';
+import { CatalogService } from './catalog/catalog.service.js';
 import { ConfigError, loadConfig, type AppConfig } from './config/app-config.js';
 import { resolveDatabase } from './database/database-url.js';
 import { migrateDatabase } from './database/run-migrations.js';
@@ -24,6 +25,10 @@ async function main(): Promise<void> {
   if (applied.length) logger.log(`migrations applied: ${applied.join(', ')}`);
 
   const app = await createApp({ config, databaseUrl: url });
+  if (embedded) {
+    const seeded = await app.get(CatalogService).seedDemoIfEmpty();
+    if (seeded) logger.log(`demo catalogue loaded: ${seeded} entries`);
+  }
   await app.listen({ port: config.PORT, host: config.HOST });
   const base = `http://localhost:${config.PORT}`;
   logger.log(`Playtime listening on ${base} — API docs: ${base}/docs`);

@@ -1,6 +1,7 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RetryLaterException } from './errors.js';
+import { describeDbError, isConnectionError } from '../database/db-errors.js';
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
@@ -48,6 +49,14 @@ export class AllExceptionsFilter implements ExceptionFilter {
           ? { statusCode: status, error: STATUS_TEXT[status], message: [`body: ${detail}`], errors: [{ field: 'body', message: detail }] }
           : { statusCode: status, error: STATUS_TEXT[status] ?? 'Error', message: detail },
       );
+      return;
+    }
+    if (isConnectionError(exception)) {
+      this.logger.warn(`request ${request.id} ${request.method} ${request.routeOptions?.url ?? ''}: database unavailable (${describeDbError(exception)})`);
+      void reply
+        .status(503)
+        .header('Retry-After', '5')
+        .send({ statusCode: 503, error: 'Service Unavailable', message: 'The database is unavailable; retry shortly.', requestId: request.id });
       return;
     }
     this.logger.error(

@@ -117,6 +117,8 @@ export class HistoryService {
   }
 
   async markWatched(key: ItemKey, watched: boolean): Promise<HistoryItemResponse> {
+    // The mark applies to the stored item: store what is pending for it first (a rare request).
+    if (this.batcher.unflushed(key)) await this.batcher.flush();
     const at = new Date(this.clock.now());
     const ok = watched ? await this.repository.markWatched(key, at) : await this.repository.markUnwatched(key, at);
     if (!ok) throw new NotFoundException(watched ? 'Never watched, and the catalogue does not know its duration' : 'Never watched');
@@ -124,11 +126,14 @@ export class HistoryService {
   }
 
   /**
-   * Deletes an item, a whole show (no season/episode) or, with no scope, everything. Pending
-   * heartbeats of it on this instance are dropped first; the tombstone keeps out those still in
-   * a flush under way here or in another instance's memory. Heartbeats after this start afresh.
+   * Deletes an item, a whole show (no season/episode) or, with no scope, everything. The
+   * tombstone keeps out heartbeats received before the delete that are still in a flush under way
+   * or in another instance's memory. Heartbeats after this start a new history.
    */
   async delete(userId: string, scope: DeleteScope): Promise<boolean> {
+    // Store what is pending first, so sessions that go on after the delete only count new time;
+    // the delete then removes it. What arrives meanwhile was received before the delete: dropped.
+    if (this.batcher.unflushedForUser(userId).length) await this.batcher.flush();
     const at = new Date(this.clock.now());
     const dropped = this.batcher.drop(scope ? { userId, ...scope } : { userId });
     const deleted = await this.repository.delete(userId, scope, at);
