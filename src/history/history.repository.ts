@@ -18,7 +18,7 @@ const ITEM_SELECT = `
  * A page of the user's history, newest first, by keyset on (last_watched_at, id): an index range
  * scan on watch_history_user_recent whatever the page.
  */
-const LIST_PAGE = `${ITEM_SELECT}
+export const LIST_PAGE = `${ITEM_SELECT}
   WHERE h.user_id = $1
     AND ($2::text IS NULL OR h.media_type = $2)
     AND ($3::bool IS NULL OR h.finished = $3)
@@ -45,7 +45,7 @@ const SESSIONS_BY_IDS = `
   WHERE user_id = $1 AND session_id = ANY($2::uuid[])`;
 
 /** The episode after each given one, from the catalogue (next season's first after a season's last). */
-const NEXT_EPISODES = `
+export const NEXT_EPISODES = `
   SELECT s.show_id, e.season_number, e.episode_number, e.runtime_seconds, c.title AS show_title
   FROM unnest($1::int[], $2::int[], $3::int[]) AS s(show_id, season_number, episode_number)
   CROSS JOIN LATERAL (
