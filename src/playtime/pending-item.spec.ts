@@ -1,0 +1,64 @@
+import type { Heartbeat } from './heartbeat.js';
+import { plausibleCap, progressOf } from './heartbeat.js';
+import { addHeartbeat, applyPending, clonePendingItem, mergeInto, newPendingItem } from './pending-item.js';
+
+const hb = (over: Partial<Heartbeat> = {}): Heartbeat => ({
+  sessionId: 's1', mediaType: 'movie', mediaId: 1, seasonNumber: null, episodeNumber: null,
+  currentTime: 100, totalDuration: 1000, playedSeconds: 10, event: 'progress', ...over,
+});
+
+describe('progressOf', () => {
+  it('rounds and clamps a position past the end', () => {
+    expect(progressOf(6300, 8400)).toBe(75);
+    expect(progressOf(25, 1000)).toBe(3);
+    expect(progressOf(5000, 1000)).toBe(100);
+    expect(progressOf(0, 1000)).toBe(0);
+  });
+});
+
+describe('plausibleCap', () => {
+  it('is twice the span plus a minute', () => {
+    expect(plausibleCap(0, 0)).toBe(60);
+    expect(plausibleCap(1000, 101_000)).toBe(260);
+  });
+});
+
+describe('pending items', () => {
+  it('keeps the maximum per session and the latest position by event time', () => {
+    const item = newPendingItem('u', hb({ playedSeconds: 30, currentTime: 300 }), 1000, 90);
+    addHeartbeat(item, hb({ playedSeconds: 10, currentTime: 100, occurredAt: new Date(500) }), 2000, 90);
+    addHeartbeat(item, hb({ sessionId: 's2', playedSeconds: 5, currentTime: 400 }), 3000, 90);
+    expect(item.sessions.get('s1')).toEqual({ maxPlayed: 30, firstAt: 500, lastAt: 1000, completed: false });
+    expect(item.currentTime).toBe(400);
+    expect(item.positionAt).toBe(3000);
+    expect(item.receivedAt).toBe(3000);
+  });
+
+  it('merges in any order to the same result', () => {
+    const a = newPendingItem('u', hb({ playedSeconds: 20, currentTime: 200 }), 1000, 90);
+    const b = newPendingItem('u', hb({ playedSeconds: 40, currentTime: 950, title: 'T' }), 2000, 90);
+    const ab = clonePendingItem(a);
+    mergeInto(ab, b);
+    const ba = clonePendingItem(b);
+    mergeInto(ba, a);
+    expect({ ...ab, key: '' }).toEqual({ ...ba, key: '' });
+    expect(ab.sessions.get('s1')).toEqual({ maxPlayed: 40, firstAt: 1000, lastAt: 2000, completed: true });
+    expect(ab.title).toBe('T');
+  });
+
+  it('applyPending is idempotent: applying an already stored item changes nothing', () => {
+    const item = newPendingItem('u', hb({ playedSeconds: 0 }), 0, 90);
+    addHeartbeat(item, hb({ playedSeconds: 100, currentTime: 920 }), 100_000, 90);
+    const once = applyPending(null, new Map(), item, 90);
+    expect(once).toMatchObject({ totalPlayedSeconds: 100, progress: 92, finished: true, completedCount: 1 });
+    const stored = new Map([['s1', { maxPlayed: 100, credited: 100, firstAt: 0, lastAt: 100_000, completed: true }]]);
+    expect(applyPending(once, stored, item, 90)).toEqual(once);
+  });
+
+  it('never credits a session less than before, and clamps new claims', () => {
+    const item = newPendingItem('u', hb({ playedSeconds: 10_000 }), 0, 90);
+    const stored = new Map([['s1', { maxPlayed: 50, credited: 50, firstAt: 0, lastAt: 0, completed: false }]]);
+    const base = { ...applyPending(null, new Map(), item, 90), totalPlayedSeconds: 50 };
+    expect(applyPending(base, stored, item, 90).totalPlayedSeconds).toBe(60);
+  });
+});
