@@ -1,0 +1,46 @@
+import { z } from 'zod';
+
+/** The longest window one request may ask for: a whole (leap) year. */
+export const MAX_RANGE_DAYS = 366;
+/** The window when neither `from` nor `to` is given: the last 30 days, today included. */
+export const DEFAULT_RANGE_DAYS = 30;
+
+/**
+ * IANA names only (`Europe/Paris`, `Etc/GMT+5`, `UTC`). PostgreSQL also accepts POSIX strings such
+ * as `+05:00` and `UTC+5` in `AT TIME ZONE`, with the sign inverted (`+05:00` is five hours *west*
+ * of Greenwich), so anything that does not look like a zone name is refused before it gets there.
+ */
+const ZONE_NAME = /^[A-Za-z][A-Za-z0-9_]*(?:\/[A-Za-z0-9_+-]+)*$/;
+
+export function isTimeZone(name: string): boolean {
+  if (!ZONE_NAME.test(name)) return false;
+  try {
+    new Intl.DateTimeFormat(undefined, { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const calendarDate = (field: 'from' | 'to', description: string) =>
+  z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
+    // z.iso.date() knows month lengths and leap years: 2025-02-30 and 2025-13-01 are refused.
+    .pipe(z.iso.date('is not a calendar date'))
+    // Years below 1900 are never meant (and year 0 does not exist in PostgreSQL).
+    .refine((d) => d >= '1900-01-01', 'must be 1900-01-01 or later')
+    .meta({ description, example: field === 'from' ? '2025-06-01' : '2025-06-30' });
+
+export const statsQuerySchema = z.object({
+  from: calendarDate('from', 'First day of the window (inclusive), a calendar date in `tz`. Default: 29 days before `to`.').optional(),
+  to: calendarDate('to', 'Last day of the window (inclusive), a calendar date in `tz`. Default: today in `tz`.').optional(),
+  tz: z
+    .string()
+    .max(64)
+    .refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris')
+    .default('UTC')
+    .meta({ description: 'IANA time zone whose calendar days make up the window and the `daily` series.', example: 'Europe/Paris' }),
+});
+
+export type StatsQuery = z.output<typeof statsQuerySchema>;

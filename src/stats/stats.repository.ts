@@ -1,0 +1,153 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import type { StatsWindow } from './stats-window.js';
+
+/*
+ * Every statement takes the same four parameters: $1 user id, $2 first day, $3 last day (calendar
+ * dates, inclusive), $4 IANA zone. The window is [midnight of $2 in $4, midnight of $3 + 1 in $4):
+ * `timestamp AT TIME ZONE zone` is immutable, so with the values bound the bounds fold to constants
+ * and become index conditions (watch_buckets_key: user_id, hour; watch_history_user_started:
+ * user_id, first_watched_at; watch_history_user_recent: user_id, last_watched_at). A bucket
+ * belongs to the local day of its hour's start, `(hour AT TIME ZONE $4)::date`; that mapping is
+ * monotonic, so every bucket inside the window falls on a day inside $2..$3.
+ */
+
+/**
+ * Seconds per local day and media type, with every day of the window present (0 when nothing was
+ * played). `generate_series` over integers keeps the session's TimeZone out of the day arithmetic.
+ */
+export const DAILY_SECONDS_SQL = `
+  WITH per_day AS (
+    SELECT (b.hour AT TIME ZONE $4::text)::date AS day, b.media_type, sum(b.seconds) AS seconds
+    FROM watch_buckets b
+    WHERE b.user_id = $1::text
+      AND b.hour >= ($2::date)::timestamp AT TIME ZONE $4::text
+      AND b.hour <  ($3::date + 1)::timestamp AT TIME ZONE $4::text
+    GROUP BY 1, 2
+  ),
+  days AS (
+    SELECT $2::date + n AS day FROM generate_series(0, $3::date - $2::date) AS n
+  )
+  SELECT to_char(d.day::timestamp, 'YYYY-MM-DD') AS date,
+         COALESCE(sum(p.seconds) FILTER (WHERE p.media_type = 'movie'), 0)::float8 AS movie_seconds,
+         COALESCE(sum(p.seconds) FILTER (WHERE p.media_type = 'tv'), 0)::float8 AS tv_seconds
+  FROM days d
+  LEFT JOIN per_day p ON p.day = d.day
+  GROUP BY d.day
+  ORDER BY d.day`;
+
+/**
+ * The most watched titles of the window: episodes add up to their show (buckets of a show share
+ * its media id). Ties are broken by key so the order is stable. The title is the catalogue's when
+ * it knows the item, else the latest non-null title heartbeats reported for it (for a show not in
+ * the catalogue that is the title of its most recently watched episode). $5 is the limit.
+ */
+export const TOP_TITLES_SQL = `
+  WITH per_title AS (
+    SELECT b.media_type, b.media_id, sum(b.seconds) AS seconds
+    FROM watch_buckets b
+    WHERE b.user_id = $1::text
+      AND b.hour >= ($2::date)::timestamp AT TIME ZONE $4::text
+      AND b.hour <  ($3::date + 1)::timestamp AT TIME ZONE $4::text
+    GROUP BY b.media_type, b.media_id
+    ORDER BY seconds DESC, b.media_type, b.media_id
+    LIMIT $5::int
+  )
+  SELECT p.media_type, p.media_id, p.seconds::float8 AS seconds,
+         COALESCE(c.title, (
+           SELECT h.title FROM watch_history h
+           WHERE h.user_id = $1::text AND h.media_type = p.media_type AND h.media_id = p.media_id
+             AND h.title IS NOT NULL
+           ORDER BY h.last_watched_at DESC, h.id DESC
+           LIMIT 1
+         )) AS title
+  FROM per_title p
+  LEFT JOIN catalog_items c ON c.media_type = p.media_type AND c.media_id = p.media_id
+  ORDER BY p.seconds DESC, p.media_type, p.media_id`;
+
+/**
+ * History items (movies, episodes) first watched in the window, and items finished whose latest
+ * activity is in the window (one row per item, so counting rows counts distinct items).
+ */
+export const ITEM_COUNTS_SQL = `
+  SELECT
+    (SELECT count(*) FROM watch_history h
+      WHERE h.user_id = $1::text
+        AND h.first_watched_at >= ($2::date)::timestamp AT TIME ZONE $4::text
+        AND h.first_watched_at <  ($3::date + 1)::timestamp AT TIME ZONE $4::text)::int AS items_started,
+    (SELECT count(*) FROM watch_history h
+      WHERE h.user_id = $1::text AND h.finished
+        AND h.last_watched_at >= ($2::date)::timestamp AT TIME ZONE $4::text
+        AND h.last_watched_at <  ($3::date + 1)::timestamp AT TIME ZONE $4::text)::int AS items_finished`;
+
+export interface DailyRow {
+  date: string;
+  movie_seconds: number;
+  tv_seconds: number;
+}
+
+export interface TopTitleRow {
+  media_type: 'movie' | 'tv';
+  media_id: number;
+  seconds: number;
+  title: string | null;
+}
+
+export interface ItemCountsRow {
+  items_started: number;
+  items_finished: number;
+}
+
+export interface UserStatsRows {
+  daily: DailyRow[];
+  topTitles: TopTitleRow[];
+  counts: ItemCountsRow;
+}
+
+/** PostgreSQL does not know a zone that ICU accepted (their time zone databases differ). */
+export class UnknownTimeZoneError extends Error {
+  constructor(readonly tz: string) {
+    super(`time zone ${tz} is not known to the database`);
+  }
+}
+
+/** Read-only aggregates over `watch_buckets` and `watch_history` for one user. */
+@Injectable()
+export class StatsRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /**
+   * The three statements run in one read-only REPEATABLE READ transaction: they see the same
+   * snapshot, so a flush committing in between cannot make the top titles add up to more than the
+   * total.
+   */
+  async userStats(userId: string, window: StatsWindow, topLimit: number): Promise<UserStatsRows> {
+    const params = [userId, window.from, window.to, window.tz];
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction('REPEATABLE READ');
+      try {
+        await runner.query('SET TRANSACTION READ ONLY');
+        const daily = (await runner.query(DAILY_SECONDS_SQL, params)) as DailyRow[];
+        const topTitles = (await runner.query(TOP_TITLES_SQL, [...params, topLimit])) as TopTitleRow[];
+        const [counts] = (await runner.query(ITEM_COUNTS_SQL, params)) as ItemCountsRow[];
+        await runner.commitTransaction();
+        return { daily, topTitles, counts };
+      } catch (err) {
+        await runner.rollbackTransaction().catch(() => undefined);
+        throw isUnknownTimeZone(err) ? new UnknownTimeZoneError(window.tz) : err;
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+}
+
+/** SQLSTATE 22023 (invalid_parameter_value) with PostgreSQL's "time zone ... not recognized". */
+function isUnknownTimeZone(err: unknown): boolean {
+  const e = err as { code?: unknown; driverError?: { code?: unknown }; message?: unknown };
+  const code = e?.driverError?.code ?? e?.code;
+  return code === '22023' && /time zone .* not recognized/.test(String(e?.message ?? ''));
+}

@@ -1,0 +1,58 @@
+import { Injectable } from '@nestjs/common';
+import { Clock } from '../common/clock.js';
+import { FieldValidationException } from '../common/errors.js';
+import type { StatsQuery } from './dto/stats-query.schema.js';
+import type { StatsResponse } from './dto/stats-response.schema.js';
+import { resolveStatsWindow } from './stats-window.js';
+import { StatsRepository, UnknownTimeZoneError } from './stats.repository.js';
+
+/** How many titles `topTitles` lists. */
+export const TOP_TITLES = 10;
+
+@Injectable()
+export class StatsService {
+  constructor(
+    private readonly repository: StatsRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  /** One user's statistics over calendar days `from`..`to` in `tz`, from the flushed hourly buckets. */
+  async forUser(userId: string, query: StatsQuery): Promise<StatsResponse> {
+    const window = resolveStatsWindow(query, this.clock.now());
+    const rows = await this.repository.userStats(userId, window, TOP_TITLES).catch((err: unknown) => {
+      if (err instanceof UnknownTimeZoneError) {
+        throw new FieldValidationException([{ field: 'tz', message: 'is not a time zone the database knows' }]);
+      }
+      throw err;
+    });
+
+    // Totals come from the unrounded per-day sums, so they agree with `daily` up to rounding.
+    let movie = 0;
+    let tv = 0;
+    const daily = rows.daily.map((d) => {
+      movie += d.movie_seconds;
+      tv += d.tv_seconds;
+      return { date: d.date, seconds: round(d.movie_seconds + d.tv_seconds, 3) };
+    });
+    const totalSeconds = round(movie + tv, 3);
+    return {
+      totalSeconds,
+      totalHours: round(totalSeconds / 3600, 2),
+      itemsStarted: rows.counts.items_started,
+      itemsFinished: rows.counts.items_finished,
+      byMediaType: { movie: round(movie, 3), tv: round(tv, 3) },
+      daily,
+      topTitles: rows.topTitles.map((t) => ({
+        mediaType: t.media_type,
+        mediaId: t.media_id,
+        title: t.title,
+        seconds: round(t.seconds, 3),
+      })),
+    };
+  }
+}
+
+function round(n: number, decimals: number): number {
+  const f = 10 ** decimals;
+  return Math.round(n * f) / f;
+}
