@@ -25,7 +25,7 @@ export class StatsController {
       'whose offset is not a whole number of hours, the half hour after local midnight counts towards the day before.\n\n',
       '`itemsStarted` counts history items (movies, episodes) first watched in the window; `itemsFinished` counts items ',
       'that are finished and were last watched in the window. Both count items still in the history (deleted ones are gone).\n\n',
-      'Only flushed watch time is counted: heartbeats still waiting in a batch appear after the next flush.',
+      'Your own heartbeats count at once: what this instance holds for you unflushed is stored before the figures are read.',
     ].join(''),
   })
   @ApiResponse({ status: 200, standardSchema: statsResponseSchema })

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
 import { FieldValidationException } from '../common/errors.js';
+import { PlaytimeBatcher } from '../playtime/playtime.batcher.js';
 import type { StatsQuery } from './dto/stats-query.schema.js';
 import type { StatsResponse } from './dto/stats-response.schema.js';
 import { resolveStatsWindow } from './stats-window.js';
@@ -14,11 +15,17 @@ export class StatsService {
   constructor(
     private readonly repository: StatsRepository,
     private readonly clock: Clock,
+    private readonly batcher: PlaytimeBatcher,
   ) {}
 
-  /** One user's statistics over calendar days `from`..`to` in `tz`, from the flushed hourly buckets. */
+  /**
+   * One user's statistics over calendar days `from`..`to` in `tz`, from the hourly buckets. When
+   * this instance holds unflushed heartbeats of the user, they are flushed first, so the figures
+   * include the user's latest heartbeats (read-your-own-writes) exactly as they will be stored.
+   */
   async forUser(userId: string, query: StatsQuery): Promise<StatsResponse> {
     const window = resolveStatsWindow(query, this.clock.now());
+    if (this.batcher.unflushedForUser(userId).length) await this.batcher.flush();
     const rows = await this.repository.userStats(userId, window, TOP_TITLES).catch((err: unknown) => {
       if (err instanceof UnknownTimeZoneError) {
         throw new FieldValidationException([{ field: 'tz', message: 'is not a time zone the database knows' }]);
