@@ -157,8 +157,8 @@ export class PlaytimeRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
-   * Writes a coalesced batch (each key at most once). Five statements inside one transaction
-   * (seven with BEGIN/COMMIT) whatever the batch size: arrays go through `unnest`, which also
+   * Writes a coalesced batch (each key at most once). Four statements inside one transaction
+   * (six with BEGIN/COMMIT) whatever the batch size: arrays go through `unnest`, which also
    * keeps us far from PostgreSQL's 65,535 bind-parameter limit.
    */
   async applyBatch(items: PendingItem[], finishedPercent: number): Promise<FlushResult> {
