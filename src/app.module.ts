@@ -7,6 +7,7 @@ import { CatalogModule } from './catalog/catalog.module.js';
 import { Clock } from './common/clock.js';
 import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
+import { DemoModule } from './demo/demo.module.js';
 import { dataSourceOptions } from './database/data-source-options.js';
 import { HealthModule } from './health/health.module.js';
 import { HistoryModule } from './history/history.module.js';
@@ -36,6 +37,7 @@ export class AppModule {
         HealthModule,
         CatalogModule,
         StatsModule,
+        DemoModule,
       ],
     };
   }

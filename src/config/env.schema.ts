@@ -53,6 +53,13 @@ const trustProxy = z
     return list;
   });
 
+const bool = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((v) => ['true', 'false', '1', '0', 'yes', 'no'].includes(v), 'must be true or false')
+  .transform((v) => ['true', '1', 'yes'].includes(v));
+
 /** Every environment variable the service reads, with its default. `.env.example` lists the same. */
 export const envSchema = z
   .object({
@@ -78,6 +85,8 @@ export const envSchema = z
     REPORT_CRON: z.string().trim().min(1).default('15 0 * * *'),
     CATALOG_CACHE_TTL_MS: int(0).default(60_000),
     SHUTDOWN_FLUSH_TIMEOUT_MS: int(0).default(25_000),
+    DOCS_ENABLED: bool.default(true),
+    DEMO_ENABLED: bool.optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'verbose']).default('info'),
   })
   .superRefine((env, ctx) => {
