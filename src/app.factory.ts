@@ -30,7 +30,7 @@ export async function createApp(options: AppModuleOptions & { logger?: LogLevel[
   });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
-  setupSwagger(app);
+  if (config.DOCS_ENABLED) setupSwagger(app);
   await app.init();
   return app;
 }
