@@ -251,9 +251,9 @@ export class HistoryRepository {
       await m.query(LOCK_USER, [userId]);
       await m.query(TOMBSTONE, [userId, scope?.mediaType ?? null, scope?.mediaId ?? null, scope?.seasonNumber ?? null, scope?.episodeNumber ?? null, at]);
       if (!scope) {
-        let history = 0;
-        for (const sql of DELETE_ALL) history ||= affected(await m.query(sql, [userId]));
-        return history;
+        const deleted: number[] = [];
+        for (const sql of DELETE_ALL) deleted.push(affected(await m.query(sql, [userId])));
+        return deleted[0];
       }
       return affected(await m.query(DELETE_ITEMS, [userId, scope.mediaType, scope.mediaId, scope.seasonNumber, scope.episodeNumber]));
     });
