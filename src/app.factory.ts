@@ -1,33 +1,40 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import type { LogLevel } from '@nestjs/common';
+import { Logger } from 'nestjs-pino';
 import { AppModule, type AppModuleOptions } from './app.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
 import { createValidationPipe } from './common/validation.js';
+import { requestId } from './logging/logger-options.js';
 
 /** Request bodies above this are refused with 413 (a full batch of 100 heartbeats is ~30 KB). */
 const BODY_LIMIT_BYTES = 256 * 1024;
-
-const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
 /**
  * Builds the application exactly as `main.ts` serves it: the same adapter, pipe, filter and docs.
  * Tests use it too, so they exercise what production runs.
  */
-export async function createApp(options: AppModuleOptions & { logger?: LogLevel[] | false }): Promise<NestFastifyApplication> {
+export async function createApp(options: AppModuleOptions): Promise<NestFastifyApplication> {
   const { config } = options;
   const adapter = new FastifyAdapter({
     trustProxy: trustProxy(config.TRUST_PROXY),
     bodyLimit: BODY_LIMIT_BYTES,
-    requestIdHeader: false,
+    genReqId: requestId,
+    // Fastify's own request logging stays off: pino-http logs one line per request.
+    disableRequestLogging: true,
   });
-  const level = config.LOG_LEVEL === 'info' ? 'log' : config.LOG_LEVEL;
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(options), adapter, {
     forceCloseConnections: true,
-    logger: options.logger ?? LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(level) + 1),
+    bufferLogs: true,
   });
+  app.useLogger(app.get(Logger));
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', async (req, reply) => {
+      reply.header('X-Request-Id', req.id);
+    });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
   if (config.DOCS_ENABLED) setupSwagger(app);

@@ -1,4 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import { loggerOptions } from './logging/logger-options.js';
 import { ScheduleModule } from '@nestjs/schedule';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -12,25 +14,31 @@ import { dataSourceOptions } from './database/data-source-options.js';
 import { HealthModule } from './health/health.module.js';
 import { HistoryModule } from './history/history.module.js';
 import { playtimeThrottlers } from './playtime/playtime-throttler.guard.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { PlaytimeModule } from './playtime/playtime.module.js';
+import { ReportingModule } from './reporting/reporting.module.js';
 import { StatsModule } from './stats/stats.module.js';
 
 export interface AppModuleOptions {
   config: AppConfig;
   databaseUrl: string;
   clock?: Clock;
+  /** Pretty-print logs (a terminal); JSON lines otherwise. */
+  interactive?: boolean;
 }
 
 @Module({})
 export class AppModule {
-  static forRoot({ config, databaseUrl, clock }: AppModuleOptions): DynamicModule {
+  static forRoot({ config, databaseUrl, clock, interactive = false }: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config, clock),
+        LoggerModule.forRoot(loggerOptions(config, interactive)),
         TypeOrmModule.forRoot(dataSourceOptions(databaseUrl)),
         ScheduleModule.forRoot(),
         ThrottlerModule.forRoot({ throttlers: playtimeThrottlers(config) }),
+        MetricsModule,
         AuthModule,
         PlaytimeModule,
         HistoryModule,
@@ -38,6 +46,7 @@ export class AppModule {
         CatalogModule,
         StatsModule,
         DemoModule,
+        ReportingModule,
       ],
     };
   }

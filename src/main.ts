@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   const applied = await migrateDatabase(url);
   if (applied.length) logger.log(`migrations applied: ${applied.join(', ')}`);
 
-  const app = await createApp({ config, databaseUrl: url });
+  const app = await createApp({ config, databaseUrl: url, interactive: process.stdout.isTTY === true });
   if (embedded) {
     const seeded = await app.get(CatalogService).seedDemoIfEmpty();
     if (seeded) logger.log(`demo catalogue loaded: ${seeded} entries`);
@@ -43,7 +43,7 @@ async function main(): Promise<void> {
     logger.log(`${signal} received: draining and flushing`);
     try {
       await app.close();
-      await embedded?.stop();
+      await embedded?.stop({ owner: true });
       logger.log('stopped cleanly');
       process.exit(0);
     } catch (err) {

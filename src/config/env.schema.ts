@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { validateCronExpression } from 'cron';
 import { z } from 'zod';
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
@@ -82,7 +83,11 @@ export const envSchema = z
     TRUST_PROXY: trustProxy.default(false),
     FINISHED_PERCENT: int(1, 100).default(90),
     MIN_RESUME_PERCENT: int(0, 100).default(5),
-    REPORT_CRON: z.string().trim().min(1).default('15 0 * * *'),
+    REPORT_CRON: z
+      .string()
+      .trim()
+      .refine((v) => validateCronExpression(v).valid, 'must be a cron expression (e.g. "15 0 * * *")')
+      .default('15 0 * * *'),
     CATALOG_CACHE_TTL_MS: int(0).default(60_000),
     SHUTDOWN_FLUSH_TIMEOUT_MS: int(0).default(25_000),
     DOCS_ENABLED: bool.default(true),

@@ -24,6 +24,8 @@ interface Binaries {
  */
 export class EmbeddedPostgres {
   private started = false;
+  /** Whether this process started the server (rather than finding it running). */
+  private startedHere = false;
   private password = '';
 
   constructor(
@@ -73,6 +75,7 @@ export class EmbeddedPostgres {
     if (await this.isRunning(bin)) {
       this.log(`embedded PostgreSQL already running on port ${this.port}`);
     } else {
+      this.startedHere = true;
       await this.exec(bin.pg_ctl, [
         'start', '-w', '-t', '60', '-D', this.pgData, '-l', join(this.pgData, 'server.log'),
         '-o', `-p ${this.port} -c listen_addresses=127.0.0.1 -k ${this.pgData} -c jit=off -c max_connections=200`,
@@ -83,9 +86,12 @@ export class EmbeddedPostgres {
     return this.url();
   }
 
-  /** Fast shutdown: open transactions roll back, committed data is on disk. */
-  async stop(): Promise<void> {
-    if (!this.started) return;
+  /**
+   * Fast shutdown: open transactions roll back, committed data is on disk. A server this process
+   * found already running (the service's, seen from a CLI) is left alone unless `owner` is set.
+   */
+  async stop(opts: { owner?: boolean } = {}): Promise<void> {
+    if (!this.started || (!this.startedHere && !opts.owner)) return;
     const bin = await loadBinaries();
     await this.exec(bin.pg_ctl, ['stop', '-w', '-t', '60', '-m', 'fast', '-D', this.pgData], await this.osUser());
     this.started = false;

@@ -13,6 +13,7 @@ import { itemKeyString, type Heartbeat, type ItemKey } from './heartbeat.js';
 import { addHeartbeat, clonePendingItem, mergeInto, newPendingItem, type PendingItem } from './pending-item.js';
 import { PlaytimeRepository } from './playtime.repository.js';
 import { isRetryableDbError, describeDbError } from '../database/db-errors.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 
 const FLUSH_INTERVAL_NAME = 'playtime-flush';
 /** Quick retries inside one flush, for deadlocks and serialization failures. */
@@ -71,7 +72,10 @@ export class PlaytimeBatcher implements OnApplicationBootstrap, BeforeApplicatio
     private readonly repository: PlaytimeRepository,
     private readonly clock: Clock,
     private readonly scheduler: SchedulerRegistry,
-  ) {}
+    private readonly metrics: MetricsService,
+  ) {
+    metrics.trackPending(() => this.pendingCount);
+  }
 
   get writeThrough(): boolean {
     return this.config.PLAYTIME_FLUSH_INTERVAL_MS === 0;
@@ -106,6 +110,7 @@ export class PlaytimeBatcher implements OnApplicationBootstrap, BeforeApplicatio
     const receivedAt = this.clock.now();
     const finished = this.config.FINISHED_PERCENT;
     this.counters.heartbeatsAccepted += heartbeats.length;
+    this.metrics.heartbeatsAccepted(heartbeats.length);
     if (this.writeThrough) {
       await this.writeNow(userId, heartbeats, receivedAt);
       return;
@@ -270,10 +275,13 @@ export class PlaytimeBatcher implements OnApplicationBootstrap, BeforeApplicatio
         this.counters.lastFlushMs = Math.round(performance.now() - started);
         this.consecutiveFailures = 0;
         this.retryNotBefore = 0;
-        this.logger.debug(`flushed ${batch.length} items, ${result.rowsWritten} rows in ${this.counters.lastFlushMs} ms`);
+        this.metrics.flushed(this.counters.lastFlushMs, result.rowsWritten, result.statements);
+        const log = this.writeThrough ? 'debug' : 'log';
+        this.logger[log]({ msg: 'flush', items: batch.length, rows: result.rowsWritten, statements: result.statements, ms: this.counters.lastFlushMs, attempts: attempt });
         return true;
       } catch (err) {
         this.counters.flushFailures += 1;
+        this.metrics.flushFailed();
         if (attempt < QUICK_RETRIES && isRetryableDbError(err)) {
           await new Promise((r) => setTimeout(r, 20 * attempt + Math.random() * 50));
           continue;

@@ -46,7 +46,8 @@ const LOCK_SESSIONS = `
  *    2 × span + 60 s, never less than before; the delta is what this flush adds;
  * 2. per item, the deltas are added to the total, completions counted once per session, and the
  *    position replaced only by a later event (late heartbeats never rewind it);
- * 3. per item and UTC hour, the deltas are added to the statistics buckets.
+ * 3. per item and UTC hour, the deltas and new completions are added to the statistics buckets,
+ *    and a daily report already rolled up for a day that just got more time is marked stale.
  * Items erased by a delete received after them still advance their sessions (so later heartbeats
  * of the same session only count new time) but never write history or statistics again.
  * Every part is a maximum or an addition of a delta computed from locked rows, so running the
@@ -131,15 +132,22 @@ const APPLY_BATCH = `
     RETURNING 1
   ),
   buckets_upserted AS (
-    INSERT INTO watch_buckets AS b (user_id, hour, media_type, media_id, season_number, episode_number, seconds)
+    INSERT INTO watch_buckets AS b (user_id, hour, media_type, media_id, season_number, episode_number, seconds, completions)
     SELECT l.user_id, date_trunc('hour', c.seen_at, 'UTC'), l.media_type, l.media_id, l.season_number,
-           l.episode_number, sum(c.new_credited - c.old_credited)
+           l.episode_number, sum(c.new_credited - c.old_credited),
+           count(*) FILTER (WHERE c.now_completed AND NOT c.was_completed)
     FROM credited c JOIN live l ON l.idx = c.item_idx
     GROUP BY 1, 2, 3, 4, 5, 6
-    HAVING sum(c.new_credited - c.old_credited) > 0
+    HAVING sum(c.new_credited - c.old_credited) > 0 OR bool_or(c.now_completed AND NOT c.was_completed)
     ORDER BY 1, 2, 3, 4, 5, 6
     ON CONFLICT (user_id, hour, media_type, media_id, season_number, episode_number)
-      DO UPDATE SET seconds = b.seconds + EXCLUDED.seconds
+      DO UPDATE SET seconds = b.seconds + EXCLUDED.seconds, completions = b.completions + EXCLUDED.completions
+    RETURNING b.hour
+  ),
+  reports_made_stale AS (
+    UPDATE report_runs r SET finished_at = NULL
+    WHERE r.finished_at IS NOT NULL
+      AND r.period IN (SELECT DISTINCT (hour AT TIME ZONE 'UTC')::date FROM buckets_upserted)
     RETURNING 1
   )
   SELECT (SELECT count(*) FROM sessions_updated)::int AS sessions,

@@ -46,7 +46,7 @@ export async function createTestApp(env: Record<string, string> = {}, opts: { da
     null,
   );
   const clock = new FakeClock();
-  const app = await createApp({ config, databaseUrl, clock, logger: ['fatal', 'error'] });
+  const app = await createApp({ config, databaseUrl, clock });
   await app.getHttpAdapter().getInstance().ready();
   const db = new pg.Pool({ connectionString: databaseUrl, max: 3 });
   return {

@@ -1,0 +1,47 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { Params } from 'nestjs-pino';
+import type { AppConfig } from '../config/app-config.js';
+
+const REQUEST_ID = /^[\w.-]{1,64}$/;
+
+/** The request id: the caller's `X-Request-Id` when it looks like one, else a new UUID. */
+export function requestId(raw: IncomingMessage): string {
+  const incoming = raw.headers['x-request-id'];
+  const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+  // pino-http reads `req.id`, Fastify uses the returned value: one id for both.
+  (raw as IncomingMessage & { id?: string }).id = id;
+  return id;
+}
+
+const QUIET_ROUTES = /^\/(health|metrics)(\/|$)/;
+
+/**
+ * Structured JSON logs (pino): one line per request with its id, method, route, status and time,
+ * one per flush; never the Authorization header, cookies or a token in a body. Pretty-printed when
+ * run by hand in a terminal outside production.
+ */
+export function loggerOptions(config: AppConfig, interactive: boolean): Params {
+  const level = config.LOG_LEVEL === 'verbose' ? 'trace' : config.LOG_LEVEL;
+  return {
+    pinoHttp: {
+      level,
+      genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id?: string }).id ?? requestId(req),
+      redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.body.accessToken', '*.accessToken', '*.token'], censor: '[redacted]' },
+      serializers: {
+        req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({
+          id: req.id,
+          method: req.method,
+          url: req.url.replace(/([?&](token|accessToken)=)[^&]*/gi, '$1[redacted]'),
+        }),
+        res: (res: ServerResponse | { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+      autoLogging: { ignore: (req: IncomingMessage) => QUIET_ROUTES.test(req.url ?? '') },
+      customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
+        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+      ...(interactive && config.NODE_ENV !== 'production'
+        ? { transport: { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } }
+        : {}),
+    },
+  };
+}

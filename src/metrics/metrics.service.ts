@@ -1,0 +1,119 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
+import type { FastifyInstance } from 'fastify';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { CatalogCache } from '../catalog/catalog-cache.js';
+
+const WRITE_ROUTES = new Set(['/v1/playtime', '/v1/playtime/batch', '/v1/playtime/beacon']);
+
+/**
+ * Prometheus metrics of this instance, on a registry of its own (several apps in one process,
+ * as in tests, do not collide). Process metrics (RSS, CPU, event-loop lag) come from prom-client.
+ */
+@Injectable()
+export class MetricsService implements OnModuleInit {
+  readonly registry = new Registry();
+
+  private readonly httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request duration by route and status',
+    labelNames: ['method', 'route', 'status_code'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  private readonly accepted = new Counter({ name: 'playtime_heartbeats_accepted_total', help: 'Heartbeats accepted (202/204)', registers: [this.registry] });
+  private readonly rejected = new Counter({
+    name: 'playtime_write_requests_rejected_total',
+    help: 'Write requests refused, by status (400 invalid, 401 unauthenticated, 413/415, 503 draining or saturated)',
+    labelNames: ['status_code'],
+    registers: [this.registry],
+  });
+  private readonly throttled = new Counter({ name: 'playtime_write_requests_throttled_total', help: 'Write requests answered 429', registers: [this.registry] });
+  private readonly flushDuration = new Histogram({
+    name: 'playtime_flush_duration_seconds',
+    help: 'Duration of committed flushes, retries included',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  private readonly flushRows = new Histogram({
+    name: 'playtime_flush_rows',
+    help: 'Rows written per flush (sessions, history items, hourly buckets)',
+    buckets: [1, 10, 100, 1000, 5000, 10000, 50000],
+    registers: [this.registry],
+  });
+  private readonly flushStatements = new Histogram({
+    name: 'playtime_flush_statements',
+    help: 'SQL statements per flush, BEGIN and COMMIT included',
+    buckets: [2, 4, 6, 8, 10, 20],
+    registers: [this.registry],
+  });
+  private readonly flushFailures = new Counter({ name: 'playtime_flush_failures_total', help: 'Flush attempts that failed (retried)', registers: [this.registry] });
+  private pendingSource: () => number = () => 0;
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly moduleRef: ModuleRef,
+  ) {
+    collectDefaultMetrics({ register: this.registry });
+    const self = this;
+    new Gauge({
+      name: 'playtime_pending_items',
+      help: 'History items waiting for a flush or in one',
+      registers: [this.registry],
+      collect() {
+        this.set(self.pendingSource());
+      },
+    });
+    for (const kind of ['hits', 'misses'] as const) {
+      new Counter({
+        name: `catalog_cache_${kind}_total`,
+        help: `Catalogue cache ${kind}`,
+        registers: [this.registry],
+        collect() {
+          const cache = self.catalogCache();
+          this.reset();
+          if (cache) this.inc(cache.stats[kind]);
+        },
+      });
+    }
+  }
+
+  onModuleInit(): void {
+    const fastify = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
+    fastify?.addHook('onResponse', async (req, reply) => {
+      const route = req.routeOptions?.url ?? 'unmatched';
+      const status = reply.statusCode;
+      this.httpDuration.observe({ method: req.method, route, status_code: String(status) }, reply.elapsedTime / 1000);
+      if (WRITE_ROUTES.has(route) && status >= 400) {
+        if (status === 429) this.throttled.inc();
+        else this.rejected.inc({ status_code: String(status) });
+      }
+    });
+  }
+
+  trackPending(source: () => number): void {
+    this.pendingSource = source;
+  }
+
+  heartbeatsAccepted(n: number): void {
+    this.accepted.inc(n);
+  }
+
+  flushed(ms: number, rows: number, statements: number): void {
+    this.flushDuration.observe(ms / 1000);
+    this.flushRows.observe(rows);
+    this.flushStatements.observe(statements);
+  }
+
+  flushFailed(): void {
+    this.flushFailures.inc();
+  }
+
+  private catalogCache(): CatalogCache | null {
+    try {
+      return this.moduleRef.get(CatalogCache, { strict: false });
+    } catch {
+      return null;
+    }
+  }
+}

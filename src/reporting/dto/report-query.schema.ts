@@ -1,0 +1,42 @@
+import { z } from 'zod';
+
+const date = z.iso.date().meta({ description: 'A UTC calendar day, YYYY-MM-DD', example: '2025-12-15' });
+const MAX_DAYS = 366;
+
+export const watchHoursQuerySchema = z
+  .object({
+    from: date.optional().meta({ description: 'First UTC day (inclusive); default: 6 days before `to`' }),
+    to: date.optional().meta({ description: 'Last UTC day (inclusive); default: today' }),
+    groupBy: z.enum(['day', 'media', 'mediaType']).default('day'),
+    format: z.enum(['json', 'csv']).default('json'),
+  })
+  .superRefine((q, ctx) => {
+    if (q.from && q.to && q.from > q.to) ctx.addIssue({ code: 'custom', path: ['from'], message: 'must not be after to' });
+    if (q.from && q.to && (Date.parse(q.to) - Date.parse(q.from)) / 86_400_000 >= MAX_DAYS) {
+      ctx.addIssue({ code: 'custom', path: ['to'], message: `the range may cover at most ${MAX_DAYS} days` });
+    }
+  });
+
+export const rollupQuerySchema = z.object({ date });
+
+const figures = {
+  watchSeconds: z.number().meta({ example: 7200 }),
+  watchHours: z.number().meta({ example: 2 }),
+  viewers: z.number().int().meta({ description: 'Distinct viewers per day; summed over the days a row spans (viewer-days).', example: 3 }),
+  completions: z.number().int().meta({ description: 'Sessions that reached FINISHED_PERCENT.', example: 1 }),
+};
+
+export const watchHoursReportSchema = z
+  .object({
+    from: z.string(),
+    to: z.string(),
+    groupBy: z.enum(['day', 'media', 'mediaType']),
+    rows: z.array(
+      z.union([
+        z.object({ date: z.string(), ...figures }),
+        z.object({ mediaType: z.enum(['movie', 'tv']), mediaId: z.number().int(), title: z.string().nullable(), ...figures }),
+        z.object({ mediaType: z.enum(['movie', 'tv']), ...figures }),
+      ]),
+    ),
+  })
+  .meta({ id: 'WatchHoursReport' });

@@ -1,0 +1,135 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+
+export const WATCH_HOURS_JOB = 'watch-hours';
+/** Namespace of the transaction-level advisory lock taken per (job, day). */
+const REPORT_LOCK_NAMESPACE = 727_003;
+
+/** UTC day bounds of `$1` (a date): every roll-up and live query counts the same hours. */
+const DAY_BUCKETS = `
+  SELECT b.user_id, b.media_type, b.media_id, b.seconds, b.completions, (b.hour AT TIME ZONE 'UTC')::date AS day
+  FROM watch_buckets b
+  WHERE b.hour >= ($1::date)::timestamp AT TIME ZONE 'UTC' AND b.hour < ($2::date + 1)::timestamp AT TIME ZONE 'UTC'`;
+
+/** Per day and title (episodes grouped per show). The title: the catalogue's, else a viewer's. */
+const TITLES_FROM_BUCKETS = `
+  WITH b AS (${DAY_BUCKETS})
+  SELECT g.day, g.media_type, g.media_id,
+         COALESCE(c.title, (SELECT h.title FROM watch_history h
+                            WHERE h.user_id = g.any_user AND h.media_type = g.media_type AND h.media_id = g.media_id
+                              AND h.title IS NOT NULL LIMIT 1)) AS title,
+         g.watch_seconds, g.viewers, g.completions
+  FROM (
+    SELECT day, media_type, media_id, sum(seconds) AS watch_seconds, count(DISTINCT user_id)::int AS viewers,
+           sum(completions)::int AS completions, min(user_id) AS any_user
+    FROM b GROUP BY day, media_type, media_id
+  ) g
+  LEFT JOIN catalog_items c ON c.media_type = g.media_type AND c.media_id = g.media_id`;
+
+/** Per day: all titles, and per media type; viewers are distinct users that day. */
+const DAYS_FROM_BUCKETS = `
+  WITH b AS (${DAY_BUCKETS})
+  SELECT day, COALESCE(media_type, 'all') AS scope, sum(seconds) AS watch_seconds,
+         count(DISTINCT user_id)::int AS viewers, sum(completions)::int AS completions
+  FROM b GROUP BY GROUPING SETS ((day), (day, media_type))`;
+
+const LOCK_DAY = `SELECT pg_advisory_xact_lock(${REPORT_LOCK_NAMESPACE}, hashtext($1 || ':' || $2::text))`;
+/** The claim row of (job, day); a finished one is never run again unless forced or made stale. */
+const CLAIM = `
+  INSERT INTO report_runs (job, period) VALUES ($1, $2)
+  ON CONFLICT (job, period) DO UPDATE SET claimed_at = now()
+  RETURNING finished_at IS NOT NULL AS done, xmax = 0 AS fresh`;
+const FINISH = `UPDATE report_runs SET finished_at = now() WHERE job = $1 AND period = $2`;
+const CLEAR_TITLES = `DELETE FROM report_titles WHERE day = $1`;
+const CLEAR_DAYS = `DELETE FROM report_days WHERE day = $1`;
+const FILL_TITLES = `
+  INSERT INTO report_titles (day, media_type, media_id, title, watch_seconds, viewers, completions)
+  SELECT day, media_type, media_id, title, watch_seconds, viewers, completions FROM (${TITLES_FROM_BUCKETS}) t`;
+const FILL_DAYS = `
+  INSERT INTO report_days (day, scope, watch_seconds, viewers, completions)
+  SELECT day, scope, watch_seconds, viewers, completions FROM (${DAYS_FROM_BUCKETS}) d`;
+
+/** Days before `$1` (today, UTC) that have data since `$2` but no finished roll-up. */
+const MISSED_DAYS = `
+  SELECT d::date::text AS day
+  FROM generate_series(
+         GREATEST($2::date, (SELECT (min(hour) AT TIME ZONE 'UTC')::date FROM watch_buckets)),
+         $1::date - 1, interval '1 day') AS d
+  WHERE EXISTS (SELECT 1 FROM watch_buckets)
+    AND NOT EXISTS (SELECT 1 FROM report_runs r WHERE r.job = '${WATCH_HOURS_JOB}' AND r.period = d::date AND r.finished_at IS NOT NULL)
+  ORDER BY 1`;
+
+/** Closed days (rolled up) come from the report tables, the others live from the buckets. */
+const ROLLED_UP = `SELECT period FROM report_runs WHERE job = '${WATCH_HOURS_JOB}' AND finished_at IS NOT NULL AND period BETWEEN $1 AND $2`;
+
+const REPORT_TITLES = `
+  SELECT day::text, media_type, media_id, title, watch_seconds, viewers, completions
+  FROM report_titles WHERE day BETWEEN $1 AND $2 AND day IN (${ROLLED_UP})
+  UNION ALL
+  SELECT day::text, media_type, media_id, title, watch_seconds, viewers, completions
+  FROM (${TITLES_FROM_BUCKETS}) live WHERE day NOT IN (${ROLLED_UP})`;
+
+const REPORT_DAYS = `
+  SELECT day::text, scope, watch_seconds, viewers, completions
+  FROM report_days WHERE day BETWEEN $1 AND $2 AND day IN (${ROLLED_UP})
+  UNION ALL
+  SELECT day::text, scope, watch_seconds, viewers, completions
+  FROM (${DAYS_FROM_BUCKETS}) live WHERE day NOT IN (${ROLLED_UP})`;
+
+export interface TitleRow {
+  day: string;
+  media_type: 'movie' | 'tv';
+  media_id: number;
+  title: string | null;
+  watch_seconds: number;
+  viewers: number;
+  completions: number;
+}
+
+export interface DayRow {
+  day: string;
+  scope: 'all' | 'movie' | 'tv';
+  watch_seconds: number;
+  viewers: number;
+  completions: number;
+}
+
+@Injectable()
+export class ReportingRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /**
+   * Rolls one UTC day up, replacing its rows, in one transaction under a transaction-level
+   * advisory lock for the day and its unique claim row. Unless `force`, a day already rolled up
+   * (by this or another instance) is left alone: returns false. A flush that adds time to a
+   * rolled-up day (late offline heartbeats) clears its `finished_at`, so the next run redoes it.
+   */
+  async rollupDay(day: string, force: boolean): Promise<boolean> {
+    return this.dataSource.transaction(async (m: EntityManager) => {
+      // Serialises every instance on this day: the second one sees the first one's finished claim.
+      await m.query(LOCK_DAY, [WATCH_HOURS_JOB, day]);
+      const [claim] = (await m.query(CLAIM, [WATCH_HOURS_JOB, day])) as { done: boolean }[];
+      if (claim.done && !force) return false;
+      await m.query(CLEAR_TITLES, [day]);
+      await m.query(CLEAR_DAYS, [day]);
+      await m.query(FILL_TITLES, [day, day]);
+      await m.query(FILL_DAYS, [day, day]);
+      await m.query(FINISH, [WATCH_HOURS_JOB, day]);
+      return true;
+    });
+  }
+
+  async missedDays(today: string, since: string): Promise<string[]> {
+    const rows = (await this.dataSource.query(MISSED_DAYS, [today, since])) as { day: string }[];
+    return rows.map((r) => r.day);
+  }
+
+  async titleRows(from: string, to: string): Promise<TitleRow[]> {
+    return this.dataSource.query(REPORT_TITLES, [from, to]) as Promise<TitleRow[]>;
+  }
+
+  async dayRows(from: string, to: string): Promise<DayRow[]> {
+    return this.dataSource.query(REPORT_DAYS, [from, to]) as Promise<DayRow[]>;
+  }
+}

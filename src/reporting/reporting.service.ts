@@ -1,0 +1,56 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { Clock } from '../common/clock.js';
+import { ReportingRepository } from './reporting.repository.js';
+import { buildReport, type GroupBy, type ReportRow } from './watch-hours-report.js';
+
+/** How far back start-up catch-up looks for days that were never rolled up. */
+export const CATCH_UP_DAYS = 35;
+
+export function utcDate(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+@Injectable()
+export class ReportingService {
+  private readonly logger = new Logger(ReportingService.name);
+
+  constructor(
+    private readonly repository: ReportingRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  get today(): string {
+    return utcDate(this.clock.now());
+  }
+
+  /** Rolls up one closed day now (replacing its rows). */
+  async rollup(day: string): Promise<void> {
+    const started = performance.now();
+    await this.repository.rollupDay(day, true);
+    this.logger.log(`watch-hours roll-up of ${day} done in ${Math.round(performance.now() - started)} ms`);
+  }
+
+  /**
+   * Rolls up every closed day (before today, UTC) with data and no finished roll-up, oldest first:
+   * yesterday on the daily cron, and whatever was missed while no instance ran. Days another
+   * instance is doing or has done are skipped. Returns the days this call rolled up.
+   */
+  async catchUp(): Promise<string[]> {
+    const since = utcDate(this.clock.now() - CATCH_UP_DAYS * 86_400_000);
+    const done: string[] = [];
+    for (const day of await this.repository.missedDays(this.today, since)) {
+      if (await this.repository.rollupDay(day, false)) done.push(day);
+    }
+    if (done.length) this.logger.log(`watch-hours roll-up: ${done.length} day(s) rolled up (${done[0]} … ${done[done.length - 1]})`);
+    return done;
+  }
+
+  /** The report for `from`..`to` (UTC days): closed days from the roll-up, open ones live. */
+  async report(from: string, to: string, groupBy: GroupBy): Promise<{ from: string; to: string; groupBy: GroupBy; rows: ReportRow[] }> {
+    const [days, titles] = await Promise.all([
+      groupBy === 'media' ? Promise.resolve([]) : this.repository.dayRows(from, to),
+      groupBy === 'media' ? this.repository.titleRows(from, to) : Promise.resolve([]),
+    ]);
+    return { from, to, groupBy, rows: buildReport(groupBy, from, to, days, titles) };
+  }
+}
