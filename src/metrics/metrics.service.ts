@@ -55,13 +55,14 @@ export class MetricsService implements OnModuleInit {
     private readonly moduleRef: ModuleRef,
   ) {
     collectDefaultMetrics({ register: this.registry });
-    const self = this;
+    const pending = () => this.pendingSource();
+    const cacheStats = () => this.catalogCache()?.stats;
     new Gauge({
       name: 'playtime_pending_items',
       help: 'History items waiting for a flush or in one',
       registers: [this.registry],
       collect() {
-        this.set(self.pendingSource());
+        this.set(pending());
       },
     });
     for (const kind of ['hits', 'misses'] as const) {
@@ -70,9 +71,8 @@ export class MetricsService implements OnModuleInit {
         help: `Catalogue cache ${kind}`,
         registers: [this.registry],
         collect() {
-          const cache = self.catalogCache();
           this.reset();
-          if (cache) this.inc(cache.stats[kind]);
+          this.inc(cacheStats()?.[kind] ?? 0);
         },
       });
     }
