@@ -20,9 +20,8 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
   const adapter = new FastifyAdapter({
     trustProxy: trustProxy(config.TRUST_PROXY),
     bodyLimit: BODY_LIMIT_BYTES,
+    // Fastify's own logger stays off (the default): pino-http logs one line per request.
     genReqId: requestId,
-    // Fastify's own request logging stays off: pino-http logs one line per request.
-    disableRequestLogging: true,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(options), adapter, {
     forceCloseConnections: true,

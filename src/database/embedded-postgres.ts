@@ -1,7 +1,7 @@
 import { execFile as execFileCb } from 'node:child_process';
 import { chmod, chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
@@ -28,11 +28,16 @@ export class EmbeddedPostgres {
   private startedHere = false;
   private password = '';
 
+  private readonly dataDir: string;
+
   constructor(
-    private readonly dataDir: string,
+    dataDir: string,
     private readonly port: number,
     private readonly log: (line: string) => void = () => undefined,
-  ) {}
+  ) {
+    // Absolute: PostgreSQL resolves relative paths from its own working directory.
+    this.dataDir = resolve(dataDir);
+  }
 
   get pgData(): string {
     return join(this.dataDir, 'pg');

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
+import { RequestMethod } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
 import type { AppConfig } from '../config/app-config.js';
 
@@ -24,6 +25,8 @@ const QUIET_ROUTES = /^\/(health|metrics)(\/|$)/;
 export function loggerOptions(config: AppConfig, interactive: boolean): Params {
   const level = config.LOG_LEVEL === 'verbose' ? 'trace' : config.LOG_LEVEL;
   return {
+    // Every route (the library's default pattern does not match under the Fastify adapter).
+    forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
     pinoHttp: {
       level,
       genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id?: string }).id ?? requestId(req),
@@ -36,7 +39,7 @@ export function loggerOptions(config: AppConfig, interactive: boolean): Params {
         }),
         res: (res: ServerResponse | { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
-      autoLogging: { ignore: (req: IncomingMessage) => QUIET_ROUTES.test(req.url ?? '') },
+      autoLogging: { ignore: (req: IncomingMessage & { originalUrl?: string }) => QUIET_ROUTES.test(req.originalUrl ?? req.url ?? '') },
       customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
         err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
       ...(interactive && config.NODE_ENV !== 'production'
