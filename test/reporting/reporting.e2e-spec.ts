@@ -20,10 +20,17 @@ function parseCsv(text: string): Record<string, string>[] {
     let quoted = false;
     for (let i = 0; i < line.length; i++) {
       const ch = line[i];
-      if (quoted && ch === '"' && line[i + 1] === '"') (cur += '"'), i++;
-      else if (ch === '"') quoted = !quoted;
-      else if (ch === ',' && !quoted) cells.push(cur), (cur = '');
-      else cur += ch;
+      if (quoted && ch === '"' && line[i + 1] === '"') {
+        cur += '"';
+        i++;
+      } else if (ch === '"') {
+        quoted = !quoted;
+      } else if (ch === ',' && !quoted) {
+        cells.push(cur);
+        cur = '';
+      } else {
+        cur += ch;
+      }
     }
     cells.push(cur);
     return Object.fromEntries(names.map((n, i) => [n, cells[i]]));
