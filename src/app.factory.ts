@@ -6,6 +6,7 @@ import { AppModule, type AppModuleOptions } from './app.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
 import { createValidationPipe } from './common/validation.js';
+import { harden } from './common/http-hardening.js';
 import { requestId } from './logging/logger-options.js';
 
 /** Request bodies above this are refused with 413 (a full batch of 100 heartbeats is ~30 KB). */
@@ -34,6 +35,7 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
     .addHook('onRequest', async (req, reply) => {
       reply.header('X-Request-Id', req.id);
     });
+  await harden(app, config);
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
   if (config.DOCS_ENABLED) setupSwagger(app);

@@ -91,6 +91,12 @@ export const envSchema = z
     CATALOG_CACHE_TTL_MS: int(0).default(60_000),
     SHUTDOWN_FLUSH_TIMEOUT_MS: int(0).default(25_000),
     DOCS_ENABLED: bool.default(true),
+    CORS_ORIGINS: z
+      .string()
+      .trim()
+      .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+      .refine((list) => list.every((o) => o === '*' || /^https?:\/\/[^/\s]+$/.test(o)), 'must be a comma-separated list of origins like https://app.example.com, or *')
+      .optional(),
     DEMO_ENABLED: bool.optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'verbose']).default('info'),
   })
