@@ -54,6 +54,9 @@ const ROUTES: { method: 'get' | 'post' | 'put' | 'delete'; path: (a: string, b: 
   { method: 'post', path: () => '/v1/admin/reports/rollup' },
 ];
 
+/** HTTP clients refuse control and non-Latin-1 characters in headers: keep printable ASCII. */
+const headerSafe = (s: string) => [...s].filter((c) => c >= ' ' && c <= '~').join('');
+
 describe('hostile input', () => {
   let t: TestApp;
   let attacker: string;
@@ -128,9 +131,9 @@ describe('hostile input', () => {
         const res = await t
           .http()
           .get('/v1/history/movie/550')
-          .set('Authorization', auth.replace(/[\r\n\u0000-\u001f\u007f-\uffff]/g, ''))
-          .set('X-Forwarded-For', forwarded.replace(/[\r\n\u0000-\u001f\u007f-\uffff]/g, ''))
-          .set('X-Request-Id', requestId.replace(/[\r\n\u0000-\u001f\u007f-\uffff]/g, ''));
+          .set('Authorization', headerSafe(auth))
+          .set('X-Forwarded-For', headerSafe(forwarded))
+          .set('X-Request-Id', headerSafe(requestId));
         check(res, true);
         expect(res.status).toBe(401);
       }),
