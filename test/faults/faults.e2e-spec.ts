@@ -30,7 +30,7 @@ async function drained(server: ChildServer): Promise<void> {
   const admin = await signToken(TEST_SECRET, 'ops', { admin: true });
   const end = Date.now() + 60_000;
   for (;;) {
-    const c = await fetch(`${server.base}/v1/admin/ingest`, { headers: { authorization: `Bearer ${admin}` } }).then((r) => r.json());
+    const c = (await fetch(`${server.base}/v1/admin/ingest`, { headers: { authorization: `Bearer ${admin}` } }).then((r) => r.json())) as { pendingItems: number };
     if (c.pendingItems === 0) return;
     if (Date.now() > end) throw new Error(`still pending: ${JSON.stringify(c)}`);
     await new Promise((r) => setTimeout(r, 200));
