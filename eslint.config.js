@@ -21,6 +21,18 @@ export default tseslint.config(
     files: ['src/config/**', 'test/**', 'bench/**', 'jest.config.js', 'eslint.config.js'],
     rules: { 'no-restricted-syntax': 'off' },
   },
+  // The browser client and the demo page run in browsers; the client's build output is not linted.
+  { ignores: ['client/dist/'] },
+  {
+    files: ['client/src/**', 'public/**/*.js'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
+    // Node scripts that drive Chromium: their page functions use browser globals.
+    files: ['client/scripts/**'],
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
+    rules: { 'no-restricted-syntax': 'off' },
+  },
   {
     files: ['**/*.cjs'],
     languageOptions: { sourceType: 'commonjs' },

@@ -11,7 +11,7 @@ const PLAIN_TEXT_ROUTES = new Set(['/v1/playtime/beacon']);
  * for, and 413 above the body limit).
  */
 export async function harden(app: NestFastifyApplication, config: AppConfig): Promise<void> {
-  // No CSP: the API answers JSON, and the Swagger UI and demo page use inline scripts.
+  // No global CSP: the API answers JSON and the Swagger UI needs inline scripts; the demo page sets its own.
   await app.register(helmet, { contentSecurityPolicy: false, crossOriginResourcePolicy: { policy: 'same-site' } });
   if (config.CORS_ORIGINS?.length) {
     app.enableCors({

@@ -1,0 +1,64 @@
+import { Body, Controller, HttpCode, Inject, NotFoundException, Post, UseGuards } from '@nestjs/common';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import { Public } from '../auth/auth.decorators.js';
+import { resolveHmacSecret } from '../auth/dev-secret.js';
+import { signToken } from '../auth/sign-token.js';
+import { ApiErrors } from '../common/api-errors.js';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { DemoTokenGuard } from './demo-token.guard.js';
+
+/** Demo tokens last a working day; the page asks for a new one at the next sign-in. */
+const DEMO_TOKEN_TTL_SECONDS = 12 * 3600;
+
+export const demoTokenRequestSchema = z
+  .strictObject({
+    userId: z
+      .string()
+      .trim()
+      .min(1)
+      .max(64)
+      .regex(/^[A-Za-z0-9._@-]+$/, 'letters, digits and . _ @ - only')
+      .meta({ example: 'alice' }),
+  })
+  .meta({ id: 'DemoTokenRequest' });
+
+export const demoTokenResponseSchema = z
+  .object({
+    token: z.string().meta({ description: 'An HS256 JWT for `userId`, signed with the development secret; never with the admin role.' }),
+    userId: z.string().meta({ example: 'alice' }),
+    expiresIn: z.number().int().meta({ description: 'Seconds.', example: DEMO_TOKEN_TTL_SECONDS }),
+  })
+  .meta({ id: 'DemoToken' });
+
+@ApiTags('demo')
+@Controller('demo')
+export class DemoController {
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  @Post('token')
+  @Public()
+  @UseGuards(DemoTokenGuard)
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Development only: sign in to the demo page as any user',
+    description:
+      'Answers only in development-token mode (neither `JWT_SECRET` nor `JWT_JWKS_URL` set), and only to clients on the ' +
+      'same machine unless `DEMO_ENABLED=true`; `404` otherwise, and always `404` with `DEMO_ENABLED=false`. ' +
+      'Never issues admin tokens.',
+  })
+  @ApiResponse({ status: 200, description: 'A token for `userId`.', standardSchema: demoTokenResponseSchema })
+  @ApiErrors(400, 404)
+  async token(@Body({ schema: demoTokenRequestSchema }) body: z.output<typeof demoTokenRequestSchema>) {
+    // The guard already checked the mode; check the secret itself too: a configured secret or
+    // JWKS must never sign demo tokens, whatever a future change to the guard does.
+    const hmac = resolveHmacSecret(this.config);
+    if (!hmac?.dev) throw new NotFoundException();
+    const token = await signToken(hmac.secret, body.userId, {
+      expiresIn: `${DEMO_TOKEN_TTL_SECONDS}s`,
+      issuer: this.config.JWT_ISSUER,
+      audience: this.config.JWT_AUDIENCE,
+    });
+    return { token, userId: body.userId, expiresIn: DEMO_TOKEN_TTL_SECONDS };
+  }
+}
