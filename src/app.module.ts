@@ -2,12 +2,12 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { loggerOptions } from './logging/logger-options.js';
 import { ScheduleModule } from '@nestjs/schedule';
-import { ThrottlerModule } from '@nestjs/throttler';
+import { ThrottlerModule, type ThrottlerStorage } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from './auth/auth.module.js';
 import { CatalogModule } from './catalog/catalog.module.js';
 import { Clock } from './common/clock.js';
-import type { AppConfig } from './config/app-config.js';
+import { APP_CONFIG, type AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DemoModule } from './demo/demo.module.js';
 import { dataSourceOptions } from './database/data-source-options.js';
@@ -16,6 +16,8 @@ import { HistoryModule } from './history/history.module.js';
 import { playtimeThrottlers } from './playtime/playtime-throttler.guard.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { PlaytimeModule } from './playtime/playtime.module.js';
+import { RedisModule } from './redis/redis.module.js';
+import { REDIS_THROTTLER_STORAGE } from './redis/redis.constants.js';
 import { ReportingModule } from './reporting/reporting.module.js';
 import { StatsModule } from './stats/stats.module.js';
 
@@ -37,7 +39,16 @@ export class AppModule {
         LoggerModule.forRoot(loggerOptions(config, interactive)),
         TypeOrmModule.forRoot(dataSourceOptions(databaseUrl)),
         ScheduleModule.forRoot(),
-        ThrottlerModule.forRoot({ throttlers: playtimeThrottlers(config) }),
+        // Limits shared through Redis when REDIS_URL is set (falling back to memory per call while
+        // Redis is down); otherwise the throttler's own in-memory storage, per instance.
+        ThrottlerModule.forRootAsync({
+          imports: [RedisModule],
+          inject: [APP_CONFIG, REDIS_THROTTLER_STORAGE],
+          useFactory: (appConfig: AppConfig, storage: ThrottlerStorage | null) => ({
+            throttlers: playtimeThrottlers(appConfig),
+            ...(storage ? { storage } : {}),
+          }),
+        }),
         MetricsModule,
         AuthModule,
         PlaytimeModule,

@@ -1,5 +1,6 @@
 import { Keyv } from 'keyv';
 import type { AppConfig } from '../config/app-config.js';
+import { createRedisCacheStore } from '../redis/redis-cache-store.js';
 
 /** The in-memory store keeps at most this many entries (items, searches, the version key). */
 export const MEMORY_STORE_MAX_ENTRIES = 10_000;
@@ -36,15 +37,17 @@ export class BoundedLruMap<K, V> extends Map<K, V> {
  * The stores behind the catalogue cache, for `CacheModule`'s `stores` option. This is the one
  * place that decides where cached entries live.
  *
- * Today: one in-memory Keyv per instance. Each instance then invalidates only its own copy on an
- * admin write; the others serve the old entry until it expires (at most CATALOG_CACHE_TTL_MS).
+ * Without `REDIS_URL`: one in-memory Keyv per instance. Each instance then invalidates only its
+ * own copy on an admin write; the others serve the old entry until it expires (at most
+ * CATALOG_CACHE_TTL_MS).
  *
- * Redis, later: when `config.REDIS_URL` is set, return `[createKeyv(config.REDIS_URL)]` from
- * `@keyv/redis` (not installed yet; keep a single keyv version, check `npm ls keyv`). Use Redis
- * alone, not behind an in-memory L1: other pods would keep serving their stale L1 after an
- * invalidation. Nothing else changes: keys, TTLs (ms) and the version bump in `catalog-cache.ts`
- * already work across instances.
+ * With `REDIS_URL`: Redis alone (`createKeyv` from `@keyv/redis`, see `createRedisCacheStore`),
+ * shared by every instance, with no in-memory L1 in front: other instances would keep serving
+ * their stale L1 after an invalidation. Keys, TTLs (ms) and the version bump in `catalog-cache.ts`
+ * work across instances as they are. A Redis outage turns reads into misses (the database
+ * answers), counted in `playtime_redis_fallbacks_total{component="cache"}`.
  */
-export function catalogCacheStores(_config: AppConfig): Keyv[] {
+export function catalogCacheStores(config: AppConfig): Keyv[] {
+  if (config.REDIS_URL) return [createRedisCacheStore(config.REDIS_URL)];
   return [new Keyv({ store: new BoundedLruMap<string, unknown>(MEMORY_STORE_MAX_ENTRIES), namespace: 'playtime' })];
 }

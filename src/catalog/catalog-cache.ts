@@ -13,6 +13,7 @@ import type { CatalogSearchQuery, MediaType } from './dto/catalog-entry.schema.j
  * a new Redis), a counter would restart at 1 and bring back entries cached under the old `v1`.
  */
 const VERSION_KEY = 'catalog:version';
+const WARN_EVERY_MS = 10_000;
 
 const keys = {
   item: (version: string, mediaType: MediaType, mediaId: number) => `catalog:v${version}:item:${mediaType}:${mediaId}`,
@@ -38,6 +39,7 @@ export class CatalogCache {
   private readonly logger = new Logger(CatalogCache.name);
   private hitCount = 0;
   private missCount = 0;
+  private lastWarnAt = 0;
   /** TTL of entries, ms (as at every level of cache-manager 7). 0 turns caching off. */
   readonly ttlMs: number;
 
@@ -64,7 +66,17 @@ export class CatalogCache {
   /** After any catalogue write: every cached item and search is dropped, on every instance sharing the store. */
   async invalidateAll(): Promise<void> {
     if (this.ttlMs === 0) return;
-    await this.cache.set(VERSION_KEY, newVersion(), 0);
+    // The database write already happened: a store outage must not turn it into an error. Entries
+    // under the old version then live at most ttlMs.
+    await this.cache.set(VERSION_KEY, newVersion(), 0).catch((err: unknown) => this.warn(`catalogue cache invalidation failed (old entries expire within ${this.ttlMs} ms): ${String(err)}`));
+  }
+
+  /** At most one warning per WARN_EVERY_MS: a store outage must not flood the logs. */
+  private warn(message: string): void {
+    const now = Date.now();
+    if (now - this.lastWarnAt < WARN_EVERY_MS) return;
+    this.lastWarnAt = now;
+    this.logger.warn(message);
   }
 
   private async readThrough<T>(keyOf: (version: string) => string, load: () => Promise<T | null>): Promise<T | null> {
@@ -81,12 +93,12 @@ export class CatalogCache {
         return cached;
       }
     } catch (err) {
-      this.logger.warn(`catalogue cache read failed, reading the database: ${String(err)}`);
+      this.warn(`catalogue cache read failed, reading the database: ${String(err)}`);
     }
     this.missCount++;
     const value = await load();
     if (key !== null && value !== null) {
-      await this.cache.set(key, value, this.ttlMs).catch((err: unknown) => this.logger.warn(`catalogue cache write failed: ${String(err)}`));
+      await this.cache.set(key, value, this.ttlMs).catch((err: unknown) => this.warn(`catalogue cache write failed: ${String(err)}`));
     }
     return value;
   }

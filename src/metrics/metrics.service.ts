@@ -48,6 +48,12 @@ export class MetricsService implements OnModuleInit {
     registers: [this.registry],
   });
   private readonly flushFailures = new Counter({ name: 'playtime_flush_failures_total', help: 'Flush attempts that failed (retried)', registers: [this.registry] });
+  private readonly redisFallbacks = new Counter({
+    name: 'playtime_redis_fallbacks_total',
+    help: 'Operations done without Redis because it failed or did not answer (throttler: in-memory limit of this instance; cache: read from the database)',
+    labelNames: ['component'],
+    registers: [this.registry],
+  });
   private pendingSource: () => number = () => 0;
 
   constructor(
@@ -107,6 +113,11 @@ export class MetricsService implements OnModuleInit {
 
   flushFailed(): void {
     this.flushFailures.inc();
+  }
+
+  /** `n` operations of `component` done without Redis (0 creates the series). */
+  redisFallback(component: 'throttler' | 'cache', n = 1): void {
+    this.redisFallbacks.inc({ component }, n);
   }
 
   private catalogCache(): CatalogCache | null {
