@@ -3,12 +3,16 @@ import { resolve } from 'node:path';
 import { EmbeddedPostgres } from '../src/database/embedded-postgres.js';
 import { migrateDatabase } from '../src/database/run-migrations.js';
 import { TEMPLATE_DB, serverUrl, withAdminClient } from './utils/test-database.js';
+import { ensureBuilt } from './utils/child-server.js';
 
 /**
  * Starts the embedded PostgreSQL (unless DATABASE_URL names a server), then builds a migrated
  * template database that each test file copies.
  */
 export default async function globalSetup(): Promise<void> {
+  // Tests that start the built service need dist/ up to date: build once here, never from
+  // several workers at the same time.
+  ensureBuilt();
   let base = process.env.DATABASE_URL;
   if (!base) {
     // TEST_PG_PORT lets two test runs on one machine use separate servers.
