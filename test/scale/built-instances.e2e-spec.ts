@@ -40,7 +40,11 @@ describe('two built instances (separate processes) with Redis', () => {
     metricValue(await (await fetch(`${s.base}/metrics`)).text(), 'playtime_redis_fallbacks_total', { component });
 
   it('say they share Redis, and share the per-user limit', async () => {
-    for (const s of [a, b]) expect(s.output()).toContain('connected to Redis');
+    for (const s of [a, b]) {
+      const deadline = Date.now() + 10_000;
+      while (!s.output().includes('connected to Redis') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(s.output()).toContain('connected to Redis');
+    }
     for (let i = 0; i < 3; i++) expect((await post(a, 'built-alice', movieHeartbeat({ mediaId: 30 + i }))).status).toBe(202);
     const refused = await post(b, 'built-alice', movieHeartbeat({ mediaId: 39 }));
     expect(refused.status).toBe(429);
@@ -59,7 +63,7 @@ describe('two built instances (separate processes) with Redis', () => {
     expect((await post(b, 'built-dave', movieHeartbeat({ mediaId: 41, playedSeconds: 25 }))).status).toBe(202);
     expect(await metric(a, 'throttler')).toBeGreaterThan(0);
     expect(await metric(b, 'throttler')).toBeGreaterThan(0);
-    const deadline = Date.now() + 5_000;
+    const deadline = Date.now() + 10_000;
     while (!a.output().includes('Redis unavailable for the throttler') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(a.output()).toContain('Redis unavailable for the throttler');
     const catalogue = await fetch(`${b.base}/v1/catalog?search=x`, { headers: { authorization: `Bearer ${await signToken(TEST_SECRET, 'built-dave')}` } });
