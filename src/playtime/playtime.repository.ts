@@ -11,12 +11,12 @@ export const USER_LOCK_NAMESPACE = 727_002;
  * Shared locks on every user in the batch, in one order. A delete takes the same lock exclusively,
  * so it waits for a flush that is under way and a flush that starts later sees its tombstone.
  */
-const LOCK_USERS = `
+export const LOCK_USERS = `
   SELECT count(pg_advisory_xact_lock_shared(${USER_LOCK_NAMESPACE}, h))::int AS locked
   FROM (SELECT DISTINCT hashtext(u) AS h FROM unnest($1::text[]) AS u ORDER BY 1) AS users`;
 
 /** Make sure every session row exists, so the next statement can lock all of them. */
-const ENSURE_SESSIONS = `
+export const ENSURE_SESSIONS = `
   INSERT INTO watch_sessions (user_id, session_id, media_type, media_id, season_number, episode_number, first_at, last_at)
   SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::int[], $5::int[], $6::int[], $7::timestamptz[], $8::timestamptz[])
   ORDER BY 1, 2, 3, 4, 5, 6
@@ -28,7 +28,7 @@ const ENSURE_SESSIONS = `
  * when several instances flush the same sessions at once (a single CTE that inserts and reads in
  * one snapshot double-counts brand-new sessions under concurrency).
  */
-const LOCK_SESSIONS = `
+export const LOCK_SESSIONS = `
   SELECT count(*)::int AS locked FROM (
     SELECT 1 FROM watch_sessions ws
     JOIN unnest($1::text[], $2::uuid[], $3::text[], $4::int[], $5::int[], $6::int[])
@@ -53,7 +53,7 @@ const LOCK_SESSIONS = `
  * Every part is a maximum or an addition of a delta computed from locked rows, so running the
  * same batch twice changes nothing the second time: retries are safe.
  */
-const APPLY_BATCH = `
+export const APPLY_BATCH = `
   WITH items AS (
     SELECT * FROM unnest(
       $1::text[], $2::text[], $3::int[], $4::int[], $5::int[], $6::text[], $7::float8[], $8::float8[],
@@ -74,10 +74,15 @@ const APPLY_BATCH = `
            GREATEST(ws.last_at, s.last_at) AS last_at
     FROM incoming s
     JOIN items i ON i.idx = s.item_idx
-    JOIN watch_sessions ws
-      ON ws.user_id = i.user_id AND ws.session_id = s.session_id AND ws.media_type = i.media_type
-     AND ws.media_id = i.media_id AND ws.season_number IS NOT DISTINCT FROM i.season_number
-     AND ws.episode_number IS NOT DISTINCT FROM i.episode_number
+    -- One index probe per session: as a plain join, IS NOT DISTINCT FROM made the planner expect
+    -- one row and re-scan the whole batch for every session (seconds per flush at 20k+ sessions).
+    CROSS JOIN LATERAL (
+      SELECT * FROM watch_sessions w
+      WHERE w.user_id = i.user_id AND w.session_id = s.session_id AND w.media_type = i.media_type
+        AND w.media_id = i.media_id AND w.season_number IS NOT DISTINCT FROM i.season_number
+        AND w.episode_number IS NOT DISTINCT FROM i.episode_number
+      LIMIT 1
+    ) ws
   ),
   credited AS (
     SELECT m.*, GREATEST(m.old_credited,
@@ -205,7 +210,7 @@ export class PlaytimeRepository {
 }
 
 /** Column arrays for `unnest`: one set per item, one per session (with the 1-based item index). */
-function columns(items: PendingItem[], finishedPercent: number) {
+export function columns(items: PendingItem[], finishedPercent: number) {
   const i = {
     userId: [] as string[], mediaType: [] as string[], mediaId: [] as number[], season: [] as (number | null)[],
     episode: [] as (number | null)[], title: [] as (string | null)[], currentTime: [] as number[],

@@ -1,0 +1,124 @@
+import type { LatencySummary } from './util.js';
+
+/** Everything one run measured: written as bench/results/latest.json, rendered as latest.md. */
+
+export interface Deltas {
+  /** Wall time between the two snapshots (the step and its drain), ms. */
+  elapsedMs: number;
+  service: { heartbeatsAccepted: number; flushes: number; statements: number; rowsWritten: number; flushFailures: number };
+  pg: { statements: number | null; xacts: number; tupInserted: number; tupUpdated: number; tupDeleted: number };
+}
+
+export interface StepResult {
+  name: string;
+  /** Offered heartbeats/s (0: closed loop, saturation). */
+  rate: number;
+  key: boolean;
+  durationMs: number;
+  active: number;
+  connections: number;
+  sent: number;
+  statuses: Record<string, number>;
+  acceptedPerSec: number;
+  latency: LatencySummary;
+  skipped: number;
+  maxQueue: number;
+  deltas: Deltas;
+  perMinute: { statementsService: number; statementsPg: number | null; xactsPg: number; rowsService: number; rowsPg: number };
+  peakRssMB: number;
+  /** CPU used during the step, % of one core (the machine: of all its cores together). */
+  cpu: { service: number; loadgen: number; postgres: number; other: number; otherTop: string; machine: number; steal: number };
+  /** Batched: every flush seen by polling the admin counters (rows, duration). */
+  flushTimings?: { flushes: number; rows: number; ms: number; rowsPerSec: number; slowestMs: number; missed: number; late: number };
+}
+
+export interface VerifySummary {
+  expectedItems: number;
+  storedItems: number;
+  differences: number;
+  missing: number;
+  unexpected: number;
+  examples: string[];
+  truth: { items: number; sessions: number; completions: number; finished: number; clamped: number };
+  stats: Record<string, unknown>;
+}
+
+export interface ModeResult {
+  mode: 'batched' | 'write-through' | 'single-ip';
+  env: Record<string, string>;
+  bootMs: number;
+  signMs: number;
+  steps: StepResult[];
+  unknown: { resent: number; left: number };
+  shutdown: { code: number | null; ms: number; killed: boolean };
+  verify: VerifySummary | null;
+  peakRssMB: number;
+}
+
+export interface TargetResult {
+  name: string;
+  value: number | null;
+  op: '<=' | '>=' | '==';
+  threshold: number;
+  pass: boolean;
+  note?: string;
+}
+
+export interface BenchResults {
+  version: 1;
+  config: string;
+  startedAt: string;
+  durationSec: number;
+  machine: {
+    cpus: number;
+    cpuModel: string;
+    memoryGiB: number;
+    node: string;
+    os: string;
+    postgres: string;
+    postgresSource: string;
+    postgresSettings: Record<string, string>;
+    pgStatStatements: boolean;
+  };
+  notes: string[];
+  modes: Partial<Record<'batched' | 'write-through', ModeResult>>;
+  /** Batched at saturation with every request from one address and the per-IP limit raised. */
+  singleIp: ModeResult | null;
+  bare: {
+    acceptedPerSec: number;
+    latency: LatencySummary;
+    statuses: Record<string, number>;
+    connections: number;
+    durationMs: number;
+    cpu: { server: number; loadgen: number };
+    /** The same server under autocannon (one fixed body), as the prototypes measured it. */
+    autocannon: { requestsPerSec: number; p50: number; p99: number; non2xx: number };
+  } | null;
+  raw: {
+    heartbeats: number;
+    prefixBatches: number;
+    timedBatches: number;
+    items: number;
+    rows: number;
+    ms: number;
+    rowsPerSec: number;
+    batchRows: number[];
+    batchMs: number[];
+  } | null;
+  reads: {
+    seed: { users: number; history: number; buckets: number; ms: number; quietMs: number };
+    routes: { route: string; path: string; requestsPerSec: number; p50: number; p99: number; max: number; requests: number; non2xx: number; errors: number; statuses: Record<string, number> }[];
+  } | null;
+  ratios: {
+    statements: number | null;
+    /** SQL statements per accepted heartbeat, batched ÷ write-through. */
+    statementsPerHeartbeat: number | null;
+    statementsPg: number | null;
+    saturation: number | null;
+    bare: number | null;
+    flush: number | null;
+  };
+  targets: TargetResult[];
+  accuracyPass: boolean;
+  errors: string[];
+}

@@ -1,0 +1,137 @@
+/**
+ * The autocannon load generator, a process of its own: closed loop on the real read routes, each
+ * request as a random one of the seeded users (per-user throttling applies to writes only); and
+ * the bare Fastify reference once more, as the prototypes measured it.
+ */
+import autocannon from 'autocannon';
+import { signToken } from '../src/auth/sign-token.js';
+import { movieOf } from './lib/read-seed.js';
+import { serveIpc } from './lib/util.js';
+
+export interface ReadInit {
+  base: string;
+  secret: string;
+  users: number;
+  sample: number;
+  movies: number;
+}
+
+export interface ReadRun {
+  route: 'continue-watching' | 'resume' | 'stats';
+  durationMs: number;
+  connections: number;
+}
+
+export interface ReadResult {
+  route: string;
+  path: string;
+  requestsPerSec: number;
+  p50: number;
+  p99: number;
+  max: number;
+  requests: number;
+  non2xx: number;
+  errors: number;
+  statuses: Record<string, number>;
+}
+
+let cfg: ReadInit | null = null;
+const sample: { u: number; auth: string }[] = [];
+let seed = 12345;
+const rand = () => {
+  seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+  return seed / 4294967296;
+};
+
+const PATHS: Record<ReadRun['route'], string> = {
+  'continue-watching': '/v1/history/continue-watching',
+  resume: '/v1/history/movie/:id',
+  stats: '/v1/stats/me',
+};
+
+async function run(r: ReadRun): Promise<ReadResult> {
+  const c = cfg!;
+  const res = await autocannon({
+    url: c.base,
+    connections: r.connections,
+    duration: r.durationMs / 1000,
+    timeout: 30,
+    requests: [
+      {
+        method: 'GET',
+        setupRequest: (req) => {
+          const who = sample[Math.floor(rand() * sample.length)];
+          const path =
+            r.route === 'resume'
+              ? `/v1/history/movie/${movieOf(who.u, Math.floor(rand() * c.movies))}`
+              : PATHS[r.route];
+          return { ...req, path, headers: { authorization: who.auth } };
+        },
+      },
+    ],
+  });
+  const statuses: Record<string, number> = {};
+  for (const [code, v] of Object.entries(res.statusCodeStats ?? {})) statuses[code] = v.count;
+  return {
+    route: r.route,
+    path: PATHS[r.route],
+    requestsPerSec: res.requests.average,
+    p50: res.latency.p50,
+    p99: res.latency.p99,
+    max: res.latency.max,
+    requests: res.requests.total ?? Object.values(statuses).reduce((a, b) => a + b, 0),
+    non2xx: res.non2xx,
+    errors: res.errors,
+    statuses,
+  };
+}
+
+/**
+ * The bare Fastify ceiling measured with autocannon too (one fixed heartbeat body): the figure the
+ * prototypes reported, where autocannon's own CPU is part of the limit.
+ */
+async function post(r: { base: string; body: string; durationMs: number; connections: number }): Promise<ReadResult> {
+  const res = await autocannon({
+    url: `${r.base}/v1/playtime`,
+    connections: r.connections,
+    duration: r.durationMs / 1000,
+    timeout: 30,
+    requests: [{ method: 'POST', headers: { 'content-type': 'application/json' }, body: r.body }],
+  });
+  const statuses: Record<string, number> = {};
+  for (const [code, v] of Object.entries(res.statusCodeStats ?? {})) statuses[code] = v.count;
+  return {
+    route: 'bare',
+    path: '/v1/playtime',
+    requestsPerSec: res.requests.average,
+    p50: res.latency.p50,
+    p99: res.latency.p99,
+    max: res.latency.max,
+    requests: res.requests.total ?? 0,
+    non2xx: res.non2xx,
+    errors: res.errors,
+    statuses,
+  };
+}
+
+serveIpc(async (type, payload) => {
+  switch (type) {
+    case 'post':
+      return post(payload as { base: string; body: string; durationMs: number; connections: number });
+    case 'init': {
+      cfg = payload as ReadInit;
+      sample.length = 0;
+      const picked = new Set<number>();
+      while (picked.size < Math.min(cfg.sample, cfg.users)) picked.add(Math.floor(rand() * cfg.users));
+      for (const u of picked) sample.push({ u, auth: `Bearer ${await signToken(cfg.secret, `r${u}`)}` });
+      return { sample: sample.length };
+    }
+    case 'run':
+      return run(payload as ReadRun);
+    case 'exit':
+      setImmediate(() => process.exit(0));
+      return null;
+    default:
+      throw new Error(`unknown request ${type}`);
+  }
+});
