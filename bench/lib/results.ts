@@ -1,4 +1,6 @@
 import type { LatencySummary } from './util.js';
+import type { VerifyResult } from '../loadgen.js';
+import type { RawResult } from '../raw-upsert.js';
 
 /** Everything one run measured: written as bench/results/latest.json, rendered as latest.md. */
 
@@ -32,16 +34,8 @@ export interface StepResult {
   flushTimings?: { flushes: number; rows: number; ms: number; rowsPerSec: number; slowestMs: number; missed: number; late: number };
 }
 
-export interface VerifySummary {
-  expectedItems: number;
-  storedItems: number;
-  differences: number;
-  missing: number;
-  unexpected: number;
-  examples: string[];
-  truth: { items: number; sessions: number; completions: number; finished: number; clamped: number };
-  stats: Record<string, unknown>;
-}
+/** What the load generator's final check reports. */
+export type VerifySummary = VerifyResult;
 
 export interface ModeResult {
   mode: 'batched' | 'write-through' | 'single-ip';
@@ -94,17 +88,7 @@ export interface BenchResults {
     /** The same server under autocannon (one fixed body), as the prototypes measured it. */
     autocannon: { requestsPerSec: number; p50: number; p99: number; non2xx: number };
   } | null;
-  raw: {
-    heartbeats: number;
-    prefixBatches: number;
-    timedBatches: number;
-    items: number;
-    rows: number;
-    ms: number;
-    rowsPerSec: number;
-    batchRows: number[];
-    batchMs: number[];
-  } | null;
+  raw: RawResult | null;
   reads: {
     seed: { users: number; history: number; buckets: number; ms: number; quietMs: number };
     routes: { route: string; path: string; requestsPerSec: number; p50: number; p99: number; max: number; requests: number; non2xx: number; errors: number; statuses: Record<string, number> }[];

@@ -1,3 +1,4 @@
+import type { Heartbeat } from '../../src/playtime/heartbeat.js';
 import { randomUUID } from 'node:crypto';
 
 /** A small seeded PRNG (mulberry32), so a failing run can be replayed with its seed. */
@@ -14,18 +15,8 @@ export function prng(seed: number): () => number {
 
 export interface AudienceHeartbeat {
   userId: string;
-  body: {
-    sessionId: string;
-    mediaType: 'movie' | 'tv';
-    mediaId: number;
-    seasonNumber: number | null;
-    episodeNumber: number | null;
-    currentTime: number;
-    totalDuration: number;
-    playedSeconds: number;
-    event: 'start' | 'progress' | 'pause' | 'stop';
-    occurredAt: string;
-  };
+  /** A heartbeat as sent over HTTP: `occurredAt` as an ISO string. */
+  body: Omit<Heartbeat, 'title' | 'occurredAt'> & { occurredAt: string };
 }
 
 export interface ExpectedItem {

@@ -5,7 +5,8 @@ import { join, resolve } from 'node:path';
 
 export const BUILT_MAIN = resolve('dist/src/main.js');
 
-function newestMtime(dir: string): number {
+/** Newest modification time of any file below `dir` (to tell whether a build is stale). */
+export function newestMtime(dir: string): number {
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, entry.name);
