@@ -83,6 +83,7 @@ export const envSchema = z
     TRUST_PROXY: trustProxy.default(false),
     FINISHED_PERCENT: int(1, 100).default(90),
     MIN_RESUME_PERCENT: int(0, 100).default(5),
+    HISTORY_WRITE_RATE_LIMIT: int(1).default(30),
     REPORT_CRON: z
       .string()
       .trim()

@@ -1,4 +1,4 @@
-import { Controller, Delete, Get, Header, HttpCode, NotFoundException, Param, Put, Query } from '@nestjs/common';
+import { Controller, Delete, Get, Header, HttpCode, NotFoundException, Param, Put, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { z } from 'zod';
 import { CurrentUser } from '../auth/auth.decorators.js';
@@ -15,12 +15,15 @@ import {
   itemParamsSchema,
   listQuerySchema,
 } from './dto/history-item.schema.js';
-import { decodeCursor, HistoryService } from './history.service.js';
+import { HistoryWriteThrottlerGuard } from './history-write-throttler.guard.js';
+import { HistoryService } from './history.service.js';
 
 type ItemParams = z.output<typeof itemParamsSchema>;
 type EpisodeQuery = z.output<typeof episodeQuerySchema>;
 
 const EPISODE_NOTE = 'For tv, name the episode with `seasonNumber` and `episodeNumber` in the query.';
+const WRITE_LIMIT_NOTE =
+  ' Limited per user, together with the other history changes (DELETEs, PUT/DELETE …/watched), to HISTORY_WRITE_RATE_LIMIT requests a minute: 429 with Retry-After beyond it.';
 
 @ApiTags('history')
 @ApiBearerAuth('jwt')
@@ -36,13 +39,6 @@ export class HistoryController {
   @ApiResponse({ status: 200, standardSchema: historyPageSchema })
   @ApiErrors(400, 401)
   async list(@CurrentUser() user: AuthUser, @Query({ schema: listQuerySchema }) q: z.output<typeof listQuerySchema>) {
-    if (q.cursor) {
-      try {
-        decodeCursor(q.cursor);
-      } catch {
-        throw new FieldValidationException([{ field: 'cursor', message: 'is not a cursor this service issued' }]);
-      }
-    }
     return this.history.list(user.userId, q);
   }
 
@@ -71,9 +67,10 @@ export class HistoryController {
 
   @Delete()
   @HttpCode(204)
-  @ApiOperation({ summary: 'Delete your whole history and statistics', description: 'Heartbeats received before this never bring anything back.' })
+  @UseGuards(HistoryWriteThrottlerGuard)
+  @ApiOperation({ summary: 'Delete your whole history and statistics', description: `Heartbeats received before this never bring anything back.${WRITE_LIMIT_NOTE}` })
   @ApiResponse({ status: 204, description: 'Deleted.' })
-  @ApiErrors(401)
+  @ApiErrors(401, 429)
   async deleteAll(@CurrentUser() user: AuthUser) {
     await this.history.delete(user.userId, null);
   }
@@ -87,29 +84,34 @@ export class HistoryController {
   }
 
   @Put(':mediaType/:mediaId/watched')
-  @ApiOperation({ summary: 'Mark as watched (finished)', description: `${EPISODE_NOTE} An item never played is created from the catalogue's runtime.` })
+  @UseGuards(HistoryWriteThrottlerGuard)
+  @ApiOperation({ summary: 'Mark as watched (finished)', description: `${EPISODE_NOTE} An item never played is created from the catalogue's runtime.${WRITE_LIMIT_NOTE}` })
   @ApiResponse({ status: 200, standardSchema: historyItemSchema })
-  @ApiErrors(400, 401, 404)
+  @ApiErrors(400, 401, 404, 429)
   async markWatched(@CurrentUser() user: AuthUser, @Param({ schema: itemParamsSchema }) p: ItemParams, @Query({ schema: episodeQuerySchema }) q: EpisodeQuery) {
     return this.history.markWatched(itemKey(user, p, q, true), true);
   }
 
   @Delete(':mediaType/:mediaId/watched')
-  @ApiOperation({ summary: 'Mark as unwatched (position 0, not finished)', description: EPISODE_NOTE })
+  @UseGuards(HistoryWriteThrottlerGuard)
+  @ApiOperation({ summary: 'Mark as unwatched (position 0, not finished)', description: `${EPISODE_NOTE}${WRITE_LIMIT_NOTE}` })
   @ApiResponse({ status: 200, standardSchema: historyItemSchema })
-  @ApiErrors(400, 401, 404)
+  @ApiErrors(400, 401, 404, 429)
   async markUnwatched(@CurrentUser() user: AuthUser, @Param({ schema: itemParamsSchema }) p: ItemParams, @Query({ schema: episodeQuerySchema }) q: EpisodeQuery) {
     return this.history.markWatched(itemKey(user, p, q, true), false);
   }
 
   @Delete(':mediaType/:mediaId')
   @HttpCode(204)
+  @UseGuards(HistoryWriteThrottlerGuard)
   @ApiOperation({
     summary: 'Delete one item, or a whole show',
-    description: 'For tv without `seasonNumber`/`episodeNumber`, every episode of the show. Heartbeats received before the delete never bring it back; later ones start a new history.',
+    description:
+      'For tv without `seasonNumber`/`episodeNumber`, every episode of the show. Heartbeats received before the delete never bring it back; later ones start a new history.' +
+      WRITE_LIMIT_NOTE,
   })
   @ApiResponse({ status: 204, description: 'Deleted.' })
-  @ApiErrors(400, 401, 404)
+  @ApiErrors(400, 401, 404, 429)
   async deleteItem(@CurrentUser() user: AuthUser, @Param({ schema: itemParamsSchema }) p: ItemParams, @Query({ schema: episodeQuerySchema }) q: EpisodeQuery) {
     const key = itemKey(user, p, q, false);
     const found = await this.history.delete(user.userId, key);

@@ -4,15 +4,15 @@ import type { DataSource } from 'typeorm';
 import type { ItemKey } from '../playtime/heartbeat.js';
 import type { StoredItem, StoredSession } from '../playtime/pending-item.js';
 import { USER_LOCK_NAMESPACE } from '../playtime/playtime.repository.js';
+import { catalogTitleSql, itemTitleSql } from '../watch/title.js';
 
-/** Columns of a history item; the title comes from the catalogue when it knows the item. */
+/** Columns of a history item; the title is the title rule's (src/watch/title.ts), as in reports and statistics. */
 const ITEM_SELECT = `
   SELECT h.id, h.user_id, h.media_type, h.media_id, h.season_number, h.episode_number,
-         COALESCE(c.title, h.title) AS title, h.current_time_s, h.total_duration_s, h.progress, h.finished,
+         ${itemTitleSql('h.media_type', 'h.media_id')} AS title, h.current_time_s, h.total_duration_s, h.progress, h.finished,
          h.completed_count, h.total_played_s, h.position_at, h.last_watched_at,
          h.last_watched_at::text AS cursor_at
-  FROM watch_history h
-  LEFT JOIN catalog_items c ON c.media_type = h.media_type AND c.media_id = h.media_id`;
+  FROM watch_history h`;
 
 /**
  * A page of the user's history, newest first, by keyset on (last_watched_at, id): an index range
@@ -26,11 +26,14 @@ export const LIST_PAGE = `${ITEM_SELECT}
   ORDER BY h.last_watched_at DESC, h.id DESC
   LIMIT $6`;
 
-/** Catalogue titles of the given keys, whether or not they are stored yet. */
-const CATALOG_TITLES = `
-  SELECT k.media_type, k.media_id, c.title
-  FROM unnest($1::text[], $2::int[]) AS k(media_type, media_id)
-  JOIN catalog_items c ON c.media_type = k.media_type AND c.media_id = k.media_id`;
+/**
+ * The title rule for the given keys, whether or not they are stored yet, and its catalogue part
+ * alone: a heartbeat not flushed yet is more recent than any stored title, but not than the catalogue.
+ */
+const ITEM_TITLES = `
+  SELECT k.media_type, k.media_id, ${catalogTitleSql('k.media_type', 'k.media_id')} AS catalog_title,
+         ${itemTitleSql('k.media_type', 'k.media_id')} AS title
+  FROM unnest($1::text[], $2::int[]) AS k(media_type, media_id)`;
 
 const ITEMS_BY_KEYS = `${ITEM_SELECT}
   JOIN unnest($2::text[], $3::int[], $4::int[], $5::int[]) AS k(media_type, media_id, season_number, episode_number)
@@ -207,12 +210,13 @@ export class HistoryRepository {
     return { items, sessions };
   }
 
-  async catalogTitles(keys: { mediaType: string; mediaId: number }[]): Promise<Map<string, string>> {
+  /** Per `mediaType/mediaId`: the catalogue's title and the title rule's (both null when unknown). */
+  async itemTitles(keys: { mediaType: string; mediaId: number }[]): Promise<Map<string, { catalog: string | null; rule: string | null }>> {
     if (!keys.length) return new Map();
-    const rows = (await this.dataSource.query(CATALOG_TITLES, [keys.map((k) => k.mediaType), keys.map((k) => k.mediaId)])) as {
-      media_type: string; media_id: number; title: string;
+    const rows = (await this.dataSource.query(ITEM_TITLES, [keys.map((k) => k.mediaType), keys.map((k) => k.mediaId)])) as {
+      media_type: string; media_id: number; catalog_title: string | null; title: string | null;
     }[];
-    return new Map(rows.map((r) => [`${r.media_type}/${r.media_id}`, r.title]));
+    return new Map(rows.map((r) => [`${r.media_type}/${r.media_id}`, { catalog: r.catalog_title, rule: r.title }]));
   }
 
   async nextEpisodes(after: { showId: number; seasonNumber: number; episodeNumber: number }[]): Promise<NextEpisode[]> {

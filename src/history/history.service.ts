@@ -5,6 +5,7 @@ import type { ItemKey } from '../playtime/heartbeat.js';
 import { applyPending, type PendingItem, type StoredItem, type StoredSession } from '../playtime/pending-item.js';
 import { PlaytimeBatcher } from '../playtime/playtime.batcher.js';
 import type { HistoryItemResponse } from './dto/history-item.schema.js';
+import { encodeCursor, type HistoryCursor } from './history-cursor.js';
 import { HistoryRepository, itemKeyOf, type DeleteScope, type ListedItem } from './history.repository.js';
 
 export interface HistoryPage {
@@ -48,8 +49,8 @@ export class HistoryService {
    * A page of history, newest first. The first page also shows items with heartbeats not flushed
    * yet (read-your-own-writes); later pages come from the database only.
    */
-  async list(userId: string, q: { limit: number; cursor?: string; mediaType?: 'movie' | 'tv'; finished?: boolean }): Promise<HistoryPage> {
-    const after = q.cursor ? decodeCursor(q.cursor) : undefined;
+  async list(userId: string, q: { limit: number; cursor?: HistoryCursor; mediaType?: 'movie' | 'tv'; finished?: boolean }): Promise<HistoryPage> {
+    const after = q.cursor;
     const rows = await this.repository.list(userId, { mediaType: q.mediaType, finished: q.finished, after, limit: q.limit });
     const full = rows.length === q.limit;
     let shown: StoredItem[] = rows;
@@ -190,7 +191,7 @@ export class HistoryService {
     const sessionIds = pending.flatMap((p) => [...p.sessions.keys()]);
     const [{ items, sessions }, titles] = await Promise.all([
       this.repository.findItems(userId, pending, sessionIds),
-      this.repository.catalogTitles(pending),
+      this.repository.itemTitles(pending),
     ]);
     return pending.map((p) => {
       const key = itemKeyOf(p);
@@ -200,7 +201,9 @@ export class HistoryService {
         if (s) own.set(id, s);
       }
       const merged = applyPending(items.get(key) ?? null, own, p, this.config.FINISHED_PERCENT);
-      return { ...merged, title: titles.get(`${p.mediaType}/${p.mediaId}`) ?? merged.title };
+      // The title rule with the unflushed heartbeats in it: the catalogue, else the newest title heard.
+      const t = titles.get(`${p.mediaType}/${p.mediaId}`);
+      return { ...merged, title: t?.catalog ?? p.title ?? t?.rule ?? merged.title };
     });
   }
 
@@ -231,18 +234,4 @@ export class HistoryService {
 
 function round3(n: number): number {
   return Math.round(n * 1000) / 1000;
-}
-
-function encodeCursor(c: { at: string; id: string }): string {
-  return Buffer.from(JSON.stringify([c.at, c.id])).toString('base64url');
-}
-
-/** Throws a 400-worthy error for anything that is not a cursor we issued. */
-export function decodeCursor(s: string): { at: string; id: string } {
-  const parsed: unknown = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
-  if (!Array.isArray(parsed) || parsed.length !== 2 || typeof parsed[0] !== 'string' || typeof parsed[1] !== 'string'
-    || Number.isNaN(Date.parse(parsed[0])) || !/^\d{1,19}$/.test(parsed[1])) {
-    throw new Error('bad cursor');
-  }
-  return { at: parsed[0], id: parsed[1] };
 }

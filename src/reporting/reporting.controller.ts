@@ -39,12 +39,17 @@ export class ReportingController {
 
   @Post('rollup')
   @HttpCode(200)
-  @ApiOperation({ summary: "Run a closed day's roll-up now", description: 'Replaces that day’s rows (idempotent). Today and later days are still open: 400.' })
+  @ApiOperation({
+    summary: "Run a day's roll-up now",
+    description:
+      'Replaces that day’s rows (idempotent). Any UTC day up to today: today’s roll-up covers the time stored so far, and the day is ' +
+      'rolled up again by the daily job once it has closed. A day after today (UTC) is a 400.',
+  })
   @ApiResponse({ status: 200, schema: { example: { date: '2025-12-15', rolledUp: true } } })
   @ApiErrors(400, 401, 403)
   async rollup(@Query({ schema: rollupQuerySchema }) q: z.output<typeof rollupQuerySchema>) {
-    if (q.date >= this.reporting.today) {
-      throw new FieldValidationException([{ field: 'date', message: `must be a closed UTC day, before ${this.reporting.today}` }]);
+    if (q.date > this.reporting.today) {
+      throw new FieldValidationException([{ field: 'date', message: `must not be after today (${this.reporting.today}, UTC)` }]);
     }
     await this.reporting.rollup(q.date);
     return { date: q.date, rolledUp: true };

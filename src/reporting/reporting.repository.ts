@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
+import { itemTitleSql } from '../watch/title.js';
 
 export const WATCH_HOURS_JOB = 'watch-hours';
 /** Namespace of the transaction-level advisory lock taken per (job, day). */
@@ -12,20 +13,12 @@ const DAY_BUCKETS = `
   FROM watch_buckets b
   WHERE b.hour >= ($1::date)::timestamp AT TIME ZONE 'UTC' AND b.hour < ($2::date + 1)::timestamp AT TIME ZONE 'UTC'`;
 
-/** Per day and title (episodes grouped per show). The title: the catalogue's, else a viewer's. */
+/** Per day and item (tv episodes grouped per show). Titles are added by the title rule, not here. */
 const TITLES_FROM_BUCKETS = `
   WITH b AS (${DAY_BUCKETS})
-  SELECT g.day, g.media_type, g.media_id,
-         COALESCE(c.title, (SELECT h.title FROM watch_history h
-                            WHERE h.user_id = g.any_user AND h.media_type = g.media_type AND h.media_id = g.media_id
-                              AND h.title IS NOT NULL LIMIT 1)) AS title,
-         g.watch_seconds, g.viewers, g.completions
-  FROM (
-    SELECT day, media_type, media_id, sum(seconds) AS watch_seconds, count(DISTINCT user_id)::int AS viewers,
-           sum(completions)::int AS completions, min(user_id) AS any_user
-    FROM b GROUP BY day, media_type, media_id
-  ) g
-  LEFT JOIN catalog_items c ON c.media_type = g.media_type AND c.media_id = g.media_id`;
+  SELECT day, media_type, media_id, sum(seconds) AS watch_seconds, count(DISTINCT user_id)::int AS viewers,
+         sum(completions)::int AS completions
+  FROM b GROUP BY day, media_type, media_id`;
 
 /** Per day: all titles, and per media type; viewers are distinct users that day. */
 const DAYS_FROM_BUCKETS = `
@@ -40,12 +33,15 @@ const CLAIM = `
   INSERT INTO report_runs (job, period) VALUES ($1, $2)
   ON CONFLICT (job, period) DO UPDATE SET claimed_at = now()
   RETURNING finished_at IS NOT NULL AS done, xmax = 0 AS fresh`;
-const FINISH = `UPDATE report_runs SET finished_at = now() WHERE job = $1 AND period = $2`;
+/** `$3` false for a day still open (today): its rows are kept, but it stays due for the catch-up after it closes. */
+const FINISH = `UPDATE report_runs SET finished_at = CASE WHEN $3::bool THEN now() END WHERE job = $1 AND period = $2`;
 const CLEAR_TITLES = `DELETE FROM report_titles WHERE day = $1`;
 const CLEAR_DAYS = `DELETE FROM report_days WHERE day = $1`;
+/** The stored title is the rule's at roll-up time, for operators reading the table; reports look it up afresh. */
 const FILL_TITLES = `
   INSERT INTO report_titles (day, media_type, media_id, title, watch_seconds, viewers, completions)
-  SELECT day, media_type, media_id, title, watch_seconds, viewers, completions FROM (${TITLES_FROM_BUCKETS}) t`;
+  SELECT t.day, t.media_type, t.media_id, ${itemTitleSql('t.media_type', 't.media_id')}, t.watch_seconds, t.viewers, t.completions
+  FROM (${TITLES_FROM_BUCKETS}) t`;
 const FILL_DAYS = `
   INSERT INTO report_days (day, scope, watch_seconds, viewers, completions)
   SELECT day, scope, watch_seconds, viewers, completions FROM (${DAYS_FROM_BUCKETS}) d`;
@@ -63,12 +59,24 @@ const MISSED_DAYS = `
 /** Closed days (rolled up) come from the report tables, the others live from the buckets. */
 const ROLLED_UP = `SELECT period FROM report_runs WHERE job = '${WATCH_HOURS_JOB}' AND finished_at IS NOT NULL AND period BETWEEN $1 AND $2`;
 
+/**
+ * Per item over the whole range (viewers summed over days: viewer-days). The title is looked up
+ * now, by the title rule, so a report names an item as statistics do, whenever its days were
+ * rolled up.
+ */
 const REPORT_TITLES = `
-  SELECT day::text, media_type, media_id, title, watch_seconds, viewers, completions
-  FROM report_titles WHERE day BETWEEN $1 AND $2 AND day IN (${ROLLED_UP})
-  UNION ALL
-  SELECT day::text, media_type, media_id, title, watch_seconds, viewers, completions
-  FROM (${TITLES_FROM_BUCKETS}) live WHERE day NOT IN (${ROLLED_UP})`;
+  WITH per_day AS (
+    SELECT media_type, media_id, watch_seconds, viewers, completions
+    FROM report_titles WHERE day BETWEEN $1 AND $2 AND day IN (${ROLLED_UP})
+    UNION ALL
+    SELECT media_type, media_id, watch_seconds, viewers, completions
+    FROM (${TITLES_FROM_BUCKETS}) live WHERE day NOT IN (${ROLLED_UP})
+  )
+  SELECT g.media_type, g.media_id, ${itemTitleSql('g.media_type', 'g.media_id')} AS title, g.watch_seconds, g.viewers, g.completions
+  FROM (
+    SELECT media_type, media_id, sum(watch_seconds) AS watch_seconds, sum(viewers)::int AS viewers, sum(completions)::int AS completions
+    FROM per_day GROUP BY media_type, media_id
+  ) g`;
 
 const REPORT_DAYS = `
   SELECT day::text, scope, watch_seconds, viewers, completions
@@ -78,7 +86,6 @@ const REPORT_DAYS = `
   FROM (${DAYS_FROM_BUCKETS}) live WHERE day NOT IN (${ROLLED_UP})`;
 
 export interface TitleRow {
-  day: string;
   media_type: 'movie' | 'tv';
   media_id: number;
   title: string | null;
@@ -104,8 +111,9 @@ export class ReportingRepository {
    * advisory lock for the day and its unique claim row. Unless `force`, a day already rolled up
    * (by this or another instance) is left alone: returns false. A flush that adds time to a
    * rolled-up day (late offline heartbeats) clears its `finished_at`, so the next run redoes it.
+   * A day not `closed` yet (today) is rolled up without being marked finished.
    */
-  async rollupDay(day: string, force: boolean): Promise<boolean> {
+  async rollupDay(day: string, force: boolean, closed = true): Promise<boolean> {
     return this.dataSource.transaction(async (m: EntityManager) => {
       // Serialises every instance on this day: the second one sees the first one's finished claim.
       await m.query(LOCK_DAY, [WATCH_HOURS_JOB, day]);
@@ -115,7 +123,7 @@ export class ReportingRepository {
       await m.query(CLEAR_DAYS, [day]);
       await m.query(FILL_TITLES, [day, day]);
       await m.query(FILL_DAYS, [day, day]);
-      await m.query(FINISH, [WATCH_HOURS_JOB, day]);
+      await m.query(FINISH, [WATCH_HOURS_JOB, day, closed]);
       return true;
     });
   }

@@ -13,6 +13,8 @@ export function utcDate(ms: number): string {
 @Injectable()
 export class ReportingService {
   private readonly logger = new Logger(ReportingService.name);
+  /** Settles when every catch-up started so far has ended. */
+  private running: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly repository: ReportingRepository,
@@ -23,10 +25,13 @@ export class ReportingService {
     return utcDate(this.clock.now());
   }
 
-  /** Rolls up one closed day now (replacing its rows). */
+  /**
+   * Rolls up one day now, replacing its rows. Today (UTC) covers the time stored so far and is
+   * left due, so the catch-up after midnight rolls it up again once it has closed.
+   */
   async rollup(day: string): Promise<void> {
     const started = performance.now();
-    await this.repository.rollupDay(day, true);
+    await this.repository.rollupDay(day, true, day < this.today);
     this.logger.log(`watch-hours roll-up of ${day} done in ${Math.round(performance.now() - started)} ms`);
   }
 
@@ -35,7 +40,26 @@ export class ReportingService {
    * yesterday on the daily cron, and whatever was missed while no instance ran. Days another
    * instance is doing or has done are skipped. Returns the days this call rolled up.
    */
-  async catchUp(): Promise<string[]> {
+  catchUp(): Promise<string[]> {
+    const run = this.catchUpNow();
+    this.running = Promise.allSettled([this.running, run]);
+    return run;
+  }
+
+  /**
+   * Resolves once every catch-up started so far (the start-up one, a cron tick, a direct call)
+   * has ended, whether it rolled anything up or failed. Callers that must not race the start-up
+   * catch-up (a second instance's tests, an operator's tooling) wait on this instead of a delay.
+   */
+  async idle(): Promise<void> {
+    let seen: Promise<unknown>;
+    do {
+      seen = this.running;
+      await seen;
+    } while (seen !== this.running);
+  }
+
+  private async catchUpNow(): Promise<string[]> {
     const since = utcDate(this.clock.now() - CATCH_UP_DAYS * 86_400_000);
     const done: string[] = [];
     for (const day of await this.repository.missedDays(this.today, since)) {

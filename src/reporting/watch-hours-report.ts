@@ -36,8 +36,8 @@ function daysBetween(from: string, to: string): string[] {
 }
 
 /**
- * Shapes daily rows into the report. `viewers` is distinct viewers per day; a row spanning several
- * days (media, mediaType) sums the days (viewer-days).
+ * Shapes the rows into the report. `viewers` is distinct viewers per day; a row spanning several
+ * days (media, mediaType) sums the days (viewer-days). Title rows come summed over the range.
  */
 export function buildReport(groupBy: GroupBy, from: string, to: string, days: DayRow[], titles: TitleRow[]): ReportRow[] {
   if (groupBy === 'day') {
@@ -56,36 +56,34 @@ export function buildReport(groupBy: GroupBy, from: string, to: string, days: Da
       };
     });
   }
-  const byTitle = new Map<string, { r: TitleRow; seconds: number; viewers: number; completions: number; lastDay: string }>();
-  for (const r of titles) {
-    const key = `${r.media_type}/${r.media_id}`;
-    const acc = byTitle.get(key) ?? { r, seconds: 0, viewers: 0, completions: 0, lastDay: '' };
-    acc.seconds += r.watch_seconds;
-    acc.viewers += r.viewers;
-    acc.completions += r.completions;
-    if (r.day >= acc.lastDay && r.title) {
-      acc.r = r;
-      acc.lastDay = r.day;
-    }
-    byTitle.set(key, acc);
-  }
-  return [...byTitle.values()]
-    .sort((a, b) => b.seconds - a.seconds || a.r.media_type.localeCompare(b.r.media_type) || a.r.media_id - b.r.media_id)
-    .map((a) => ({ mediaType: a.r.media_type, mediaId: a.r.media_id, title: a.r.title, ...figures(a.seconds, a.viewers, a.completions) }));
+  return [...titles]
+    .sort((a, b) => b.watch_seconds - a.watch_seconds || a.media_type.localeCompare(b.media_type) || a.media_id - b.media_id)
+    .map((r) => ({ mediaType: r.media_type, mediaId: r.media_id, title: r.title, ...figures(r.watch_seconds, r.viewers, r.completions) }));
 }
 
 function sum<T>(rows: T[], f: (r: T) => number): number {
   return rows.reduce((acc, r) => acc + f(r), 0);
 }
 
-/** RFC 4180 CSV: a header row with the column names, one line per row. */
+/**
+ * A text cell a spreadsheet would run as a formula (or a DDE command) if it began the cell as is:
+ * `=`, `+`, `-`, `@`, a tab or a carriage return. Numbers are written as numbers, so a negative
+ * number is never mistaken for one.
+ */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/** One CSV cell: text defused with a leading `'`, then quoted as RFC 4180 says when needed. */
+export function csvCell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'number') return String(v);
+  let s = String(v);
+  if (FORMULA_START.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** RFC 4180 CSV: a header row with the column names, one CRLF-terminated line per row. */
 export function toCsv(groupBy: GroupBy, rows: ReportRow[]): string {
   const columns = REPORT_COLUMNS[groupBy];
-  const cell = (v: unknown) => {
-    if (v === null || v === undefined) return '';
-    const s = String(v);
-    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
-  const lines = [columns.join(','), ...rows.map((r) => columns.map((c) => cell((r as unknown as Record<string, unknown>)[c])).join(','))];
+  const lines = [columns.join(','), ...rows.map((r) => columns.map((c) => csvCell((r as unknown as Record<string, unknown>)[c])).join(','))];
   return lines.join('\r\n') + '\r\n';
 }

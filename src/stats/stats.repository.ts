@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import { itemTitleSql } from '../watch/title.js';
 import type { StatsWindow } from './stats-window.js';
 
 /*
@@ -39,9 +40,8 @@ export const DAILY_SECONDS_SQL = `
 
 /**
  * The most watched titles of the window: episodes add up to their show (buckets of a show share
- * its media id). Ties are broken by key so the order is stable. The title is the catalogue's when
- * it knows the item, else the latest non-null title heartbeats reported for it (for a show not in
- * the catalogue that is the title of its most recently watched episode). $5 is the limit.
+ * its media id). Ties are broken by key so the order is stable. The title is the title rule's
+ * (src/watch/title.ts), the same as in reports. $5 is the limit.
  */
 export const TOP_TITLES_SQL = `
   WITH per_title AS (
@@ -54,17 +54,25 @@ export const TOP_TITLES_SQL = `
     ORDER BY seconds DESC, b.media_type, b.media_id
     LIMIT $5::int
   )
-  SELECT p.media_type, p.media_id, p.seconds::float8 AS seconds,
-         COALESCE(c.title, (
-           SELECT h.title FROM watch_history h
-           WHERE h.user_id = $1::text AND h.media_type = p.media_type AND h.media_id = p.media_id
-             AND h.title IS NOT NULL
-           ORDER BY h.last_watched_at DESC, h.id DESC
-           LIMIT 1
-         )) AS title
+  SELECT p.media_type, p.media_id, p.seconds::float8 AS seconds, ${itemTitleSql('p.media_type', 'p.media_id')} AS title
   FROM per_title p
-  LEFT JOIN catalog_items c ON c.media_type = p.media_type AND c.media_id = p.media_id
   ORDER BY p.seconds DESC, p.media_type, p.media_id`;
+
+/**
+ * Seconds per local hour of day (0–23) and ISO weekday (1 = Monday … 7 = Sunday) in $4, the cells
+ * from which both `byHourOfDay` and `byWeekday` are summed. A bucket counts towards the local hour
+ * in which its UTC hour starts (in a zone with a half-hour offset, 10:00 UTC is 15:30 in Kolkata:
+ * hour 15), the same attribution as `daily`.
+ */
+export const HOUR_WEEKDAY_SQL = `
+  SELECT extract(hour FROM b.hour AT TIME ZONE $4::text)::int AS hour_of_day,
+         extract(isodow FROM b.hour AT TIME ZONE $4::text)::int AS iso_weekday,
+         sum(b.seconds)::float8 AS seconds
+  FROM watch_buckets b
+  WHERE b.user_id = $1::text
+    AND b.hour >= ($2::date)::timestamp AT TIME ZONE $4::text
+    AND b.hour <  ($3::date + 1)::timestamp AT TIME ZONE $4::text
+  GROUP BY 1, 2`;
 
 /**
  * History items (movies, episodes) first watched in the window, and items finished whose latest
@@ -94,6 +102,12 @@ export interface TopTitleRow {
   title: string | null;
 }
 
+export interface HourWeekdayRow {
+  hour_of_day: number;
+  iso_weekday: number;
+  seconds: number;
+}
+
 export interface ItemCountsRow {
   items_started: number;
   items_finished: number;
@@ -102,6 +116,7 @@ export interface ItemCountsRow {
 export interface UserStatsRows {
   daily: DailyRow[];
   topTitles: TopTitleRow[];
+  hourWeekday: HourWeekdayRow[];
   counts: ItemCountsRow;
 }
 
@@ -118,7 +133,7 @@ export class StatsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
-   * The three statements run in one read-only REPEATABLE READ transaction: they see the same
+   * The four statements run in one read-only REPEATABLE READ transaction: they see the same
    * snapshot, so a flush committing in between cannot make the top titles add up to more than the
    * total.
    */
@@ -132,9 +147,10 @@ export class StatsRepository {
         await runner.query('SET TRANSACTION READ ONLY');
         const daily = (await runner.query(DAILY_SECONDS_SQL, params)) as DailyRow[];
         const topTitles = (await runner.query(TOP_TITLES_SQL, [...params, topLimit])) as TopTitleRow[];
+        const hourWeekday = (await runner.query(HOUR_WEEKDAY_SQL, params)) as HourWeekdayRow[];
         const [counts] = (await runner.query(ITEM_COUNTS_SQL, params)) as ItemCountsRow[];
         await runner.commitTransaction();
-        return { daily, topTitles, counts };
+        return { daily, topTitles, hourWeekday, counts };
       } catch (err) {
         await runner.rollbackTransaction().catch(() => undefined);
         throw isUnknownTimeZone(err) ? new UnknownTimeZoneError(window.tz) : err;

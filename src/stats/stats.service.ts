@@ -42,6 +42,12 @@ export class StatsService {
       return { date: d.date, seconds: round(d.movie_seconds + d.tv_seconds, 3) };
     });
     const totalSeconds = round(movie + tv, 3);
+    const byHourOfDay = new Array<number>(24).fill(0);
+    const byWeekday = new Array<number>(7).fill(0);
+    for (const c of rows.hourWeekday) {
+      byHourOfDay[c.hour_of_day] += c.seconds;
+      byWeekday[c.iso_weekday - 1] += c.seconds;
+    }
     return {
       totalSeconds,
       totalHours: round(totalSeconds / 3600, 2),
@@ -55,6 +61,8 @@ export class StatsService {
         title: t.title,
         seconds: round(t.seconds, 3),
       })),
+      byHourOfDay: byHourOfDay.map((n) => round(n, 3)),
+      byWeekday: byWeekday.map((n) => round(n, 3)),
     };
   }
 }

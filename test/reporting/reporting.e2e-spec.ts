@@ -5,37 +5,12 @@ import { resolve } from 'node:path';
 import { ReportingService } from '../../src/reporting/reporting.service.js';
 import { createTestApp, movieHeartbeat, episodeHeartbeat, type TestApp } from '../utils/create-app.js';
 import { ensureBuilt } from '../utils/child-server.js';
+import { parseCsv } from '../utils/csv.js';
 
 const run = promisify(execFile);
 
 /** A closed UTC day `n` days before the test clock's today. */
 const dayBefore = (t: TestApp, n: number) => new Date(t.clock.now() - n * 86_400_000).toISOString().slice(0, 10);
-
-function parseCsv(text: string): Record<string, string>[] {
-  const [header, ...lines] = text.trim().split('\r\n');
-  const names = header.split(',');
-  return lines.map((line) => {
-    const cells: string[] = [];
-    let cur = '';
-    let quoted = false;
-    for (let i = 0; i < line.length; i++) {
-      const ch = line[i];
-      if (quoted && ch === '"' && line[i + 1] === '"') {
-        cur += '"';
-        i++;
-      } else if (ch === '"') {
-        quoted = !quoted;
-      } else if (ch === ',' && !quoted) {
-        cells.push(cur);
-        cur = '';
-      } else {
-        cur += ch;
-      }
-    }
-    cells.push(cur);
-    return Object.fromEntries(names.map((n, i) => [n, cells[i]]));
-  });
-}
 
 describe('watch-hour reports', () => {
   let t: TestApp;
@@ -108,6 +83,7 @@ describe('watch-hour reports', () => {
 
     const other = await createTestApp({}, { databaseUrl: t.databaseUrl });
     try {
+      await other.app.get(ReportingService).idle(); // its start-up catch-up must not race the one below
       await t.db.query(`DELETE FROM report_runs`);
       const [a, b] = await Promise.all([t.app.get(ReportingService).catchUp(), other.app.get(ReportingService).catchUp()]);
       expect([...a, ...b].sort()).toEqual([dayBefore(t, 3), dayBefore(t, 2), dayBefore(t, 1)]);
@@ -123,8 +99,10 @@ describe('watch-hour reports', () => {
   it('catches up every day missed while no instance ran (injected clock)', async () => {
     const other = await createTestApp({}, { databaseUrl: t.databaseUrl });
     try {
-      await t.db.query(`DELETE FROM report_runs`);
       const reporting = other.app.get(ReportingService);
+      // The start-up catch-up of `other` runs on the real date: let it end before the outage is staged.
+      await reporting.idle();
+      await t.db.query(`DELETE FROM report_runs`);
       other.clock.set(t.clock.now() - 3 * 86_400_000); // "three days ago": nothing closed yet
       expect(await reporting.catchUp()).toEqual([]);
       other.clock.set(t.clock.now()); // back after the outage
@@ -180,13 +158,20 @@ describe('watch-hour reports', () => {
       ['format=xml', 'format'],
       ['from=2025-02-30', 'from'],
       ['from=2020-01-01&to=2025-01-01', 'to'],
+      ['from=0000-01-01', 'from'],
+      ['to=2020-02-30', 'to'],
+      ['from=1969-12-31&to=1970-01-02', 'from'],
     ]) {
       const res = await t.http().get(`/v1/admin/reports/watch-hours?${query}`).set(admin).expect(400);
       expect(res.body.errors.map((e: { field: string }) => e.field)).toContain(field);
     }
+    // Any day up to today (UTC) is accepted; a future day and dates that do not exist are not.
     const today = dayBefore(t, 0);
-    const res = await t.http().post(`/v1/admin/reports/rollup?date=${today}`).set(admin).expect(400);
-    expect(res.body.errors[0].field).toBe('date');
+    await t.http().post(`/v1/admin/reports/rollup?date=${today}`).set(admin).expect(200, { date: today, rolledUp: true });
+    for (const date of [dayBefore(t, -1), '0000-01-01', '2020-02-30', '10000-01-01']) {
+      const res = await t.http().post(`/v1/admin/reports/rollup?date=${date}`).set(admin).expect(400);
+      expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual(['date']);
+    }
   });
 
   it('prints the same report from a shell (npm run report), and exits non-zero on bad arguments', async () => {

@@ -102,6 +102,8 @@ describe('GET /v1/stats/me', () => {
           { date: '2025-06-02', seconds: 0 },
         ],
         topTitles: [],
+        byHourOfDay: new Array(24).fill(0),
+        byWeekday: [0, 0, 0, 0, 0, 0, 0],
       });
     });
   });
@@ -242,7 +244,7 @@ describe('GET /v1/stats/me', () => {
   });
 
   describe('topTitles', () => {
-    it('groups episodes per show, orders by seconds and prefers the catalogue title', async () => {
+    it('groups episodes per show, orders by seconds and names each by the title rule (catalogue, else the latest heard)', async () => {
       const u = await newUser();
       const got = { mediaType: 'tv' as const, mediaId: 9001399 };
       await bucket(u.id, '2025-06-01T10:00:00Z', 1000, { ...got, season: 1, episode: 1 });
@@ -259,8 +261,8 @@ describe('GET /v1/stats/me', () => {
       await history(u.id, { mediaId: 9000550, title: 'Inception', firstWatchedAt: '2025-06-01T10:00:00Z', lastWatchedAt: '2025-06-01T10:40:00Z' });
       await history(u.id, { mediaId: 9000551, title: 'what the player called it', firstWatchedAt: '2025-06-01T11:00:00Z', lastWatchedAt: '2025-06-02T11:30:00Z' });
       await history(u.id, { mediaType: 'tv', mediaId: 9001400, season: 2, episode: 3, title: 'an episode', firstWatchedAt: '2025-06-03T12:00:00Z', lastWatchedAt: '2025-06-03T12:10:00Z' });
-      // Another user's title for 552 must not leak into this user's list.
-      await history('someone-else', { mediaId: 9000552, title: 'not yours', firstWatchedAt: '2025-06-03T11:00:00Z', lastWatchedAt: '2025-06-03T11:10:00Z' });
+      // 552 is in nobody's history of this user: its title is the one another viewer's heartbeats carried (the title rule).
+      await history('someone-else', { mediaId: 9000552, title: 'heard from another viewer', firstWatchedAt: '2025-06-03T11:00:00Z', lastWatchedAt: '2025-06-03T11:10:00Z' });
       await t.db.query(
         `INSERT INTO catalog_items (media_type, media_id, title) VALUES ('movie', 9000551, 'Fight Club'), ('tv', 9001400, 'Breaking Bad')
          ON CONFLICT (media_type, media_id) DO UPDATE SET title = EXCLUDED.title`,
@@ -272,7 +274,7 @@ describe('GET /v1/stats/me', () => {
         { mediaType: 'tv', mediaId: 9001399, title: 'The Kingsroad', seconds: 2500 },
         { mediaType: 'movie', mediaId: 9000550, title: 'Inception', seconds: 2000 },
         { mediaType: 'tv', mediaId: 9001400, title: 'Breaking Bad', seconds: 400 },
-        { mediaType: 'movie', mediaId: 9000552, title: null, seconds: 100 },
+        { mediaType: 'movie', mediaId: 9000552, title: 'heard from another viewer', seconds: 100 },
       ]);
     });
 
@@ -360,11 +362,11 @@ describe('GET /v1/stats/me', () => {
     it("never shows another user's data, whatever the query says", async () => {
       const me = await newUser();
       const other = await newUser();
-      await bucket(me.id, '2025-06-01T10:00:00Z', 100);
-      await bucket(other.id, '2025-06-01T10:00:00Z', 5000);
+      await bucket(me.id, '2025-06-01T10:00:00Z', 100, { mediaId: 9000650 });
+      await bucket(other.id, '2025-06-01T10:00:00Z', 5000, { mediaId: 9000650 });
       await bucket(other.id, '2025-06-01T11:00:00Z', 7000, { mediaType: 'tv', mediaId: 9001399, season: 1, episode: 1 });
-      await history(me.id, { mediaId: 9000550, title: 'mine', firstWatchedAt: '2025-06-01T10:00:00Z', lastWatchedAt: '2025-06-01T10:05:00Z' });
-      await history(other.id, { mediaId: 9000550, title: 'theirs', finished: true, firstWatchedAt: '2025-06-01T09:00:00Z', lastWatchedAt: '2025-06-01T11:00:00Z' });
+      await history(me.id, { mediaId: 9000650, title: 'mine', firstWatchedAt: '2025-06-01T10:00:00Z', lastWatchedAt: '2025-06-01T10:05:00Z' });
+      await history(other.id, { mediaId: 9000650, title: 'theirs', finished: true, firstWatchedAt: '2025-06-01T09:00:00Z', lastWatchedAt: '2025-06-01T11:00:00Z' });
       await history(other.id, { mediaId: 9000777, firstWatchedAt: '2025-06-01T09:00:00Z', lastWatchedAt: '2025-06-01T11:00:00Z' });
 
       const queries: Record<string, string>[] = [{}, { userId: other.id }, { user: other.id, sub: other.id }];
@@ -376,7 +378,9 @@ describe('GET /v1/stats/me', () => {
           itemsStarted: 1,
           itemsFinished: 0,
           daily: [{ date: '2025-06-01', seconds: 100 }],
-          topTitles: [{ mediaType: 'movie', mediaId: 9000550, title: 'mine', seconds: 100 }],
+          // A title names the item, the same for every viewer and in reports (SPEC §6): the most
+          // recent one heard for it, here the other viewer's. Their figures never show.
+          topTitles: [{ mediaType: 'movie', mediaId: 9000650, title: 'theirs', seconds: 100 }],
         });
       }
       const theirs = await other.stats({ from: '2025-06-01', to: '2025-06-01' });
@@ -398,6 +402,10 @@ describe('GET /v1/stats/me', () => {
       ['a month 13', { from: '2025-13-01' }, 'from'],
       ['Feb 29 of a common year', { to: '2025-02-29' }, 'to'],
       ['a window of 367 days', { from: '2024-01-01', to: '2025-01-01' }, 'to'],
+      ['year 0 (PostgreSQL has none)', { from: '0000-01-01' }, 'from'],
+      ['year 0 as the last day', { from: '2025-01-01', to: '0000-01-01' }, 'to'],
+      ['Feb 30', { from: '2020-02-01', to: '2020-02-30' }, 'to'],
+      ['a day before 1970', { from: '1969-12-31', to: '1970-01-01' }, 'from'],
       ['a from more than 366 days ago with to defaulting to today', { from: '2000-01-01' }, 'from'],
     ];
 
@@ -426,7 +434,7 @@ describe('GET /v1/stats/me', () => {
     expect(Object.keys(op.responses).sort()).toEqual(['200', '400', '401']);
     expect(op.responses['200'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/UserStats' });
     expect(Object.keys(res.body.components.schemas.UserStats.properties)).toEqual([
-      'totalSeconds', 'totalHours', 'itemsStarted', 'itemsFinished', 'byMediaType', 'daily', 'topTitles',
+      'totalSeconds', 'totalHours', 'itemsStarted', 'itemsFinished', 'byMediaType', 'daily', 'topTitles', 'byHourOfDay', 'byWeekday',
     ]);
     expect(op.description).toMatch(/local day/);
   });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { decodeCursor, type HistoryCursor } from '../history-cursor.js';
 
 export const historyItemSchema = z
   .object({
@@ -38,7 +39,16 @@ const limitParam = (def: number) =>
 
 export const listQuerySchema = z.object({
   limit: limitParam(20).meta({ description: '1–100, default 20' }),
-  cursor: z.string().max(200).optional().meta({ description: '`nextCursor` of the previous page' }),
+  cursor: z
+    .string()
+    .max(200)
+    .transform((s, ctx): HistoryCursor => {
+      const cursor = decodeCursor(s);
+      if (!cursor) ctx.addIssue({ code: 'custom', message: 'is not a cursor this service issued' });
+      return cursor ?? { at: '', id: '' };
+    })
+    .optional()
+    .meta({ description: '`nextCursor` of the previous page; anything else is a 400' }),
   mediaType: z.enum(['movie', 'tv']).optional(),
   finished: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
 });

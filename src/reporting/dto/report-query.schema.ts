@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { calendarDateSchema } from '../../common/calendar-date.js';
 
-const date = z.iso.date().meta({ description: 'A UTC calendar day, YYYY-MM-DD', example: '2025-12-15' });
+const date = calendarDateSchema.meta({ description: 'A UTC calendar day, YYYY-MM-DD (1970-01-01 … 9999-12-31)', example: '2025-12-15' });
 const MAX_DAYS = 366;
 
 export const watchHoursQuerySchema = z
@@ -17,7 +18,9 @@ export const watchHoursQuerySchema = z
     }
   });
 
-export const rollupQuerySchema = z.object({ date });
+export const rollupQuerySchema = z.object({
+  date: date.meta({ description: 'A UTC day up to today; today is rolled up with the time stored so far, and again once it has closed.' }),
+});
 
 const figures = {
   watchSeconds: z.number().meta({ example: 7200 }),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { calendarDateSchema } from '../../common/calendar-date.js';
 
 /** The longest window one request may ask for: a whole (leap) year. */
 export const MAX_RANGE_DAYS = 366;
@@ -23,14 +24,7 @@ export function isTimeZone(name: string): boolean {
 }
 
 const calendarDate = (field: 'from' | 'to', description: string) =>
-  z
-    .string()
-    .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
-    // z.iso.date() knows month lengths and leap years: 2025-02-30 and 2025-13-01 are refused.
-    .pipe(z.iso.date('is not a calendar date'))
-    // Years below 1900 are never meant (and year 0 does not exist in PostgreSQL).
-    .refine((d) => d >= '1900-01-01', 'must be 1900-01-01 or later')
-    .meta({ description, example: field === 'from' ? '2025-06-01' : '2025-06-30' });
+  calendarDateSchema.meta({ description, example: field === 'from' ? '2025-06-01' : '2025-06-30' });
 
 export const statsQuerySchema = z.object({
   from: calendarDate('from', 'First day of the window (inclusive), a calendar date in `tz`. Default: 29 days before `to`.').optional(),

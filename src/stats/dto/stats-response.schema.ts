@@ -37,14 +37,30 @@ export const statsResponseSchema = z
           mediaId: z.number().int().meta({ description: 'For tv, the show.', example: 1399 }),
           title: z.string().nullable().meta({
             description:
-              "The catalogue's title when it knows the item, else the latest title heartbeats reported for it " +
-              '(for a show missing from the catalogue: its most recently watched episode), else null.',
+              "The catalogue's title when it knows the item, else the most recent title any heartbeat carried for it " +
+              '(for a show: for any of its episodes), else null. The same title as in the watch-hours reports.',
             example: 'Game of Thrones',
           }),
           seconds: seconds('Seconds played in the window; for tv, all episodes of the show together.', 9834.5),
         }),
       )
       .meta({ description: 'The 10 most watched titles of the window, most seconds first; episodes count towards their show.' }),
+    byHourOfDay: z
+      .array(z.number().min(0))
+      .length(24)
+      .meta({
+        description:
+          'Seconds played in each local hour of the day in tz, hour 0 (midnight to 1 am) first, 24 numbers summed over the window. ' +
+          'Time is kept per UTC hour and counts towards the local hour in which that UTC hour starts.',
+        example: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1800, 3600, 7200, 5634.5, 0, 0],
+      }),
+    byWeekday: z
+      .array(z.number().min(0))
+      .length(7)
+      .meta({
+        description: 'Seconds played on each local weekday in tz, Monday first (Monday … Sunday), summed over the window.',
+        example: [0, 3600, 0, 1800, 5400, 7434.5, 0],
+      }),
   })
   .meta({ id: 'UserStats' });
 
