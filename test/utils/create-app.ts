@@ -38,6 +38,7 @@ export async function createTestApp(env: Record<string, string> = {}, opts: { da
       JWT_SECRET: TEST_SECRET,
       PLAYTIME_FLUSH_INTERVAL_MS: '3600000',
       PLAYTIME_RATE_LIMIT: '1000',
+      HISTORY_WRITE_RATE_LIMIT: '1000',
       PLAYTIME_IP_RATE_LIMIT: '100000',
       LOG_LEVEL: 'error',
       PLAYTIME_DATA_DIR: '.data/test-app',
