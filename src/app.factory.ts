@@ -1,6 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { AppModule, type AppModuleOptions } from './app.module.js';
 import type { AppConfig } from './config/app-config.js';
@@ -52,18 +53,41 @@ function trustProxy(value: AppConfig['TRUST_PROXY']): false | string[] | ((addr:
   return value;
 }
 
+/** Every tag an operation uses, described once (Spectral's `operation-tag-defined`). */
+const API_TAGS: [name: string, description: string][] = [
+  ['playtime', 'Heartbeats from players: one, a batch after being offline, or a beacon on page close.'],
+  ['history', "The caller's own watch history: continue watching, resume positions, watched marks, deletion, export."],
+  ['stats', "The caller's own watch statistics."],
+  ['catalog', 'The catalogue of movies and episodes (cached reads).'],
+  ['admin', 'Operators only: needs `"admin"` in the token\'s `roles`.'],
+  ['reports', 'Watch-hour reports and roll-ups (admin).'],
+  ['health', 'Liveness and readiness probes, and Prometheus metrics; no token.'],
+  ['demo', 'The demo page\'s development tokens (development-token mode only).'],
+];
+
 function setupSwagger(app: NestFastifyApplication): void {
-  const doc = new DocumentBuilder()
+  let builder = new DocumentBuilder()
     .setTitle('Playtime')
     .setDescription(
       'Tracks what every viewer watches: resume positions, seconds really watched, finished items. ' +
         'Every `/v1` route needs `Authorization: Bearer <JWT>` except the beacon (token in the body). ' +
-        'Errors are JSON `{ statusCode, error, message, errors? }`; validation errors name each bad field.',
+        'Errors are JSON `{ statusCode, error, message, errors? }`; validation errors name each bad field.\n\n' +
+        '**Authentication.** A missing, malformed, expired or wrongly signed token is a `401`. ' +
+        'A token signed by an identity-provider key the service does not have yet (the provider rotated its keys) is a `503` ' +
+        'with `Retry-After` until the service has fetched the provider\'s keys again, never a `401`. ' +
+        'After `AUTH_FAILURE_LIMIT` (default 100) failed authentications in a minute from one client address, that address gets `429` ' +
+        'with `Retry-After` for the rest of the minute; tokens it already used successfully keep working.',
     )
     .setVersion('1.0')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'jwt')
-    .build();
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc), {
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'jwt');
+  for (const [name, description] of API_TAGS) builder = builder.addTag(name, description);
+  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, builder.build()), {
     jsonDocumentUrl: 'docs-json',
+    // The server is the origin these docs were asked from (as Fastify sees it, honouring
+    // TRUST_PROXY), so "Try it out" calls this service by the name the reader reached it by.
+    patchDocumentOnRequest: <TRequest, TResponse>(req: TRequest, _res: TResponse, document: OpenAPIObject): OpenAPIObject => {
+      const { protocol, host } = req as unknown as FastifyRequest;
+      return { ...document, servers: [{ url: `${protocol}://${host}`, description: 'This service' }] };
+    },
   });
 }

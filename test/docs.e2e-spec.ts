@@ -1,3 +1,5 @@
+import { Spectral, type RulesetDefinition } from '@stoplight/spectral-core';
+import { oas } from '@stoplight/spectral-rulesets';
 import { createTestApp, type TestApp } from './utils/create-app.js';
 
 const ROUTES: [string, string][] = [
@@ -58,5 +60,31 @@ describe('Swagger', () => {
     expect(heartbeat.additionalProperties).toBe(false);
     expect(heartbeat.properties.mediaType.enum).toEqual(['movie', 'tv']);
     expect(heartbeat.properties.title.maxLength ?? heartbeat.properties.title.anyOf?.[0]?.maxLength).toBe(300);
+  });
+
+  it("passes Spectral's spectral:oas ruleset with no errors and no warnings", async () => {
+    const { text } = await t.http().get('/docs-json').expect(200);
+    const spectral = new Spectral();
+    // `spectral:oas` as the Spectral CLI applies it (its recommended rules).
+    spectral.setRuleset({ extends: [oas as RulesetDefinition] });
+    const findings = (await spectral.run(text)).map((r) => `${r.code} at ${r.path.join('.')}: ${r.message}`);
+    expect(findings).toEqual([]);
+  });
+
+  it('names this service as the server, and describes every tag it uses', async () => {
+    const { body: doc } = await t.http().get('/docs-json').set('Host', 'playtime.internal:8443').expect(200);
+    expect(doc.servers).toEqual([expect.objectContaining({ url: 'http://playtime.internal:8443' })]);
+    const defined = new Map<string, string>(doc.tags.map((tag: { name: string; description: string }) => [tag.name, tag.description]));
+    for (const item of Object.values(doc.paths) as Record<string, { tags?: string[] }>[]) {
+      for (const op of Object.values(item)) {
+        for (const tag of op.tags ?? []) expect({ tag, description: Boolean(defined.get(tag)) }).toEqual({ tag, description: true });
+      }
+    }
+  });
+
+  it('documents the authentication answers: 401, 503 while provider keys are fetched, 429 after repeated failures', async () => {
+    const { body: doc } = await t.http().get('/docs-json').expect(200);
+    expect(doc.info.description).toMatch(/`503`[^.]*Retry-After/);
+    expect(doc.info.description).toMatch(/AUTH_FAILURE_LIMIT[^.]*`429`/);
   });
 });

@@ -1,16 +1,37 @@
 import { webcrypto } from 'node:crypto';
-import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
-import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { Inject, Injectable, Optional, UnauthorizedException } from '@nestjs/common';
+import { decodeProtectedHeader, jwtVerify, type CryptoKey, type JWTPayload, type JWTVerifyOptions } from 'jose';
+import { Clock } from '../common/clock.js';
+import { RetryLaterException } from '../common/errors.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { resolveHmacSecret } from './dev-secret.js';
 import type { AuthUser } from './auth-user.js';
+import { DEFAULT_JWKS_TIMINGS, JwksKeyStore, KeysUnavailableError, type JwksTimings, type SigningKey } from './jwks-key-store.js';
+import { VerifiedTokenCache } from './verified-token-cache.js';
 
 const ASYMMETRIC = ['RS256', 'ES256'];
+/** Verified tokens kept (about 200 bytes each): far more than the clients of one instance in an hour. */
+export const TOKEN_CACHE_ENTRIES = 50_000;
+
+export interface TokenVerifierOptions {
+  /** Time for `exp`/`nbf` checks (ms since the epoch). Real time unless a test moves it. */
+  tokenTime?: () => number;
+  cacheEntries?: number;
+  jwks?: Partial<JwksTimings>;
+}
+
+/** Optional provider of `TokenVerifierOptions` (tests). */
+export const TOKEN_VERIFIER_OPTIONS = Symbol('TOKEN_VERIFIER_OPTIONS');
+
+/** The signature did not verify with any candidate key: for a key id we have, that is a bad token. */
+const UNKNOWN_KEY = Symbol('unknown key');
 
 /**
  * Verifies bearer tokens: HS256 with `JWT_SECRET` (or the development secret), RS256/ES256 with
- * the keys at `JWT_JWKS_URL`. `exp` is required; `iss`/`aud` are checked when configured.
- * Any failure is a 401 whose message never echoes the token.
+ * the keys at `JWT_JWKS_URL`. `exp` and `sub` are required; `iss`/`aud` are checked when
+ * configured. Failures are 401s whose message never echoes the token, except that a token naming
+ * a provider key the service does not have yet is a 503 with `Retry-After` until the service has
+ * fetched the provider's keys again (providers rotate keys; the token may well be valid).
  */
 @Injectable()
 export class TokenVerifier {
@@ -19,10 +40,17 @@ export class TokenVerifier {
    * verification, which cost about a fifth of the ingest path's CPU in the benchmark.
    */
   private readonly hmacKey: Promise<webcrypto.CryptoKey> | null;
-  private readonly jwks: JWTVerifyGetKey | null;
+  readonly jwks: JwksKeyStore | null;
+  readonly cache: VerifiedTokenCache;
   readonly devMode: boolean;
+  private readonly tokenTime: () => number;
+  private readonly claims: JWTVerifyOptions;
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    clock: Clock,
+    @Optional() @Inject(TOKEN_VERIFIER_OPTIONS) options: TokenVerifierOptions | null = null,
+  ) {
     const hmac = resolveHmacSecret(config);
     this.hmacKey = hmac
       ? webcrypto.subtle.importKey('raw', new TextEncoder().encode(hmac.secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify'])
@@ -30,39 +58,109 @@ export class TokenVerifier {
     // A failure surfaces (as a 401) where the key is awaited, not as an unhandled rejection.
     this.hmacKey?.catch(() => undefined);
     this.devMode = hmac?.dev ?? false;
-    this.jwks = config.JWT_JWKS_URL ? createRemoteJWKSet(new URL(config.JWT_JWKS_URL), { cooldownDuration: 30_000 }) : null;
+    this.jwks = config.JWT_JWKS_URL ? new JwksKeyStore(new URL(config.JWT_JWKS_URL), clock, { ...DEFAULT_JWKS_TIMINGS, ...options?.jwks }) : null;
+    this.cache = new VerifiedTokenCache(options?.cacheEntries ?? TOKEN_CACHE_ENTRIES);
+    this.tokenTime = options?.tokenTime ?? Date.now;
+    this.claims = { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, requiredClaims: ['exp', 'sub'] };
   }
 
   async verify(token: string): Promise<AuthUser> {
+    const cacheKey = VerifiedTokenCache.keyOf(token);
+    const cached = this.fromCache(cacheKey);
+    if (cached) return cached;
+    const now = this.tokenTime();
+    const { payload, key } = await this.verifySignatureAndClaims(token, now);
+    const user = toUser(payload);
+    this.cache.set(cacheKey, { user, exp: payload.exp!, key });
+    return user;
+  }
+
+  /** The user of a token verified earlier and still valid, without any new verification work. */
+  cachedUser(token: string): AuthUser | null {
+    return this.fromCache(VerifiedTokenCache.keyOf(token));
+  }
+
+  private fromCache(cacheKey: string): AuthUser | null {
+    const hit = this.cache.get(cacheKey, this.tokenTime());
+    if (!hit) return null;
+    if (hit.key) {
+      // Only as good as the key that verified it: a key the provider stopped publishing ends it.
+      if (!this.jwks!.isCurrent(hit.key)) {
+        this.cache.delete(cacheKey);
+        return null;
+      }
+      this.jwks!.refreshIfStale();
+    }
+    return hit.user;
+  }
+
+  private async verifySignatureAndClaims(token: string, now: number): Promise<{ payload: JWTPayload; key: SigningKey | null }> {
     let alg: string | undefined;
+    let kid: string | undefined;
     try {
-      alg = decodeProtectedHeader(token).alg;
+      ({ alg, kid } = decodeProtectedHeader(token));
     } catch {
       throw new UnauthorizedException('Malformed token');
     }
-    const options = {
-      issuer: this.config.JWT_ISSUER,
-      audience: this.config.JWT_AUDIENCE,
-      requiredClaims: ['exp', 'sub'],
-    };
-    let payload: JWTPayload;
+    const options: JWTVerifyOptions = { ...this.claims, currentDate: new Date(now) };
     try {
       if (alg === 'HS256' && this.hmacKey) {
-        ({ payload } = await jwtVerify(token, await this.hmacKey, { ...options, algorithms: ['HS256'] }));
-      } else if (alg && ASYMMETRIC.includes(alg) && this.jwks) {
-        ({ payload } = await jwtVerify(token, this.jwks, { ...options, algorithms: ASYMMETRIC }));
-      } else {
-        throw new Error('unsupported algorithm');
+        const { payload } = await jwtVerify(token, await this.hmacKey, { ...options, algorithms: ['HS256'] });
+        return { payload, key: null };
       }
+      if (alg && ASYMMETRIC.includes(alg) && this.jwks) return await this.verifyWithProviderKeys(token, alg, kid, options);
+      throw new Error('unsupported algorithm');
     } catch (err) {
+      if (err instanceof KeysUnavailableError) throw new RetryLaterException(`Cannot verify the token yet: ${err.message}`, err.retryAfterSeconds);
       const expired = (err as { code?: string }).code === 'ERR_JWT_EXPIRED';
       throw new UnauthorizedException(expired ? 'Token expired' : 'Invalid token');
     }
-    const sub = payload.sub;
-    if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256) {
-      throw new UnauthorizedException('Invalid token: sub must be a non-empty string');
-    }
-    const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : [];
-    return { userId: sub, roles, isAdmin: roles.includes('admin') };
   }
+
+  /**
+   * A key id we do not have (or, without a key id, no key that verifies) makes the key set be
+   * fetched again; while that is held back or failing, `KeysUnavailableError`. If the provider's
+   * fresh set does not verify the token either, it is wrongly signed.
+   */
+  private async verifyWithProviderKeys(token: string, alg: string, kid: string | undefined, options: JWTVerifyOptions) {
+    const jwks = this.jwks!;
+    let outcome = await verifyWithKeys(token, alg, kid, await jwks.keySet(), options);
+    if (outcome === UNKNOWN_KEY) outcome = await verifyWithKeys(token, alg, kid, await jwks.refetchForUnknownKey(), options);
+    if (outcome === UNKNOWN_KEY) throw new Error('no published key verifies the token');
+    return outcome;
+  }
+}
+
+async function verifyWithKeys(
+  token: string,
+  alg: string,
+  kid: string | undefined,
+  keys: SigningKey[],
+  options: JWTVerifyOptions,
+): Promise<{ payload: JWTPayload; key: SigningKey } | typeof UNKNOWN_KEY> {
+  const named = kid === undefined ? keys : keys.filter((k) => k.kid === kid);
+  if (named.length === 0) return UNKNOWN_KEY;
+  let failure: unknown = new Error('the key does not sign with this algorithm');
+  for (const key of named) {
+    if (key.alg !== alg) continue;
+    try {
+      const { payload } = await jwtVerify(token, key.key as CryptoKey, { ...options, algorithms: [alg] });
+      return { payload, key };
+    } catch (err) {
+      // Claims are checked only after the signature verified: an expired token fails here for good.
+      if ((err as { code?: string }).code !== 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') throw err;
+      failure = err;
+    }
+  }
+  if (kid === undefined) return UNKNOWN_KEY;
+  throw failure;
+}
+
+function toUser(payload: JWTPayload): AuthUser {
+  const sub = payload.sub;
+  if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256) {
+    throw new UnauthorizedException('Invalid token: sub must be a non-empty string');
+  }
+  const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : [];
+  return { userId: sub, roles, isAdmin: roles.includes('admin') };
 }

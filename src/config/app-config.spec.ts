@@ -41,6 +41,7 @@ describe('loadConfig', () => {
       PLAYTIME_FLUSH_INTERVAL_MS: '0',
       DATABASE_URL: 'postgres://u:p@db:5432/playtime',
       JWT_JWKS_URL: 'https://idp.example.com/.well-known/jwks.json',
+      JWT_AUDIENCE: 'playtime-api',
       FINISHED_PERCENT: '95',
       MIN_RESUME_PERCENT: '10',
     });

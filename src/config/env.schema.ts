@@ -74,6 +74,8 @@ export const envSchema = z
     JWT_JWKS_URL: url(['http:', 'https:']).optional(),
     JWT_ISSUER: z.string().trim().min(1).optional(),
     JWT_AUDIENCE: z.string().trim().min(1).optional(),
+    /** Failed authentications (401) per client IP per minute before that IP gets 429. */
+    AUTH_FAILURE_LIMIT: int(1).default(100),
     REDIS_URL: url(['redis:', 'rediss:']).optional(),
     PLAYTIME_FLUSH_INTERVAL_MS: int(0, 3_600_000).default(5000),
     PLAYTIME_BATCH_SIZE: int(1, 100_000).default(5000),
@@ -102,6 +104,25 @@ export const envSchema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'verbose']).default('info'),
   })
   .superRefine((env, ctx) => {
+    // Development tokens are signed with a secret the service made up itself: anyone who can
+    // read the data directory can mint an admin token. Never in production.
+    if (env.NODE_ENV === 'production' && !env.JWT_SECRET && !env.JWT_JWKS_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['JWT_SECRET'],
+        message:
+          'NODE_ENV=production refuses development tokens: set JWT_SECRET (HS256, 32+ characters) or JWT_JWKS_URL (your identity provider\'s keys)',
+      });
+    }
+    // A provider issues tokens to many applications: without an audience check, a token meant
+    // for another application (admin role included) would pass here.
+    if (env.JWT_JWKS_URL && !env.JWT_AUDIENCE) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['JWT_AUDIENCE'],
+        message: 'required with JWT_JWKS_URL: the audience (aud) your identity provider puts in tokens for this service',
+      });
+    }
     if (env.MIN_RESUME_PERCENT >= env.FINISHED_PERCENT) {
       ctx.addIssue({
         code: 'custom',

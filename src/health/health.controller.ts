@@ -20,14 +20,20 @@ export class HealthController {
   ) {}
 
   @Get('live')
-  @ApiOperation({ summary: 'Liveness: the process answers' })
+  @ApiOperation({
+    summary: 'Liveness: the process answers',
+    description: 'No token. Answers 200 as long as the process serves requests, whatever the database does: restart the process only when this fails.',
+  })
   @ApiResponse({ status: 200, schema: { example: { status: 'ok' } } })
   live() {
     return { status: 'ok' };
   }
 
   @Get('ready')
-  @ApiOperation({ summary: 'Readiness: database reachable, not draining, ingest not saturated' })
+  @ApiOperation({
+    summary: 'Readiness: database reachable, not draining, ingest not saturated',
+    description: 'No token. 503 while the database is unreachable, while the instance drains on shutdown, or while pending heartbeats near the limit: send traffic elsewhere meanwhile.',
+  })
   @ApiResponse({ status: 200, schema: { example: { status: 'ok', database: 'up', pendingItems: 0, draining: false } } })
   @ApiResponse({ status: 503, description: 'Not ready; the body says why.' })
   async ready() {

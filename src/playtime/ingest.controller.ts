@@ -25,7 +25,10 @@ export class IngestController {
   constructor(private readonly batcher: PlaytimeBatcher) {}
 
   @Get('ingest')
-  @ApiOperation({ summary: "Live ingest counters of this instance" })
+  @ApiOperation({
+    summary: 'Live ingest counters of this instance',
+    description: 'Admin only. Heartbeats accepted, flushes, statements, rows written and failed flushes since this process started; items pending and the last flush\'s duration now.',
+  })
   @ApiResponse({ status: 200, standardSchema: ingestCountersSchema })
   @ApiErrors(401, 403)
   counters() {

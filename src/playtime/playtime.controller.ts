@@ -21,7 +21,12 @@ export class PlaytimeController {
   @Post()
   @HttpCode(202)
   @ApiBearerAuth('jwt')
-  @ApiOperation({ summary: 'One heartbeat, every 10–30 s while playing' })
+  @ApiOperation({
+    summary: 'One heartbeat, every 10–30 s while playing',
+    description:
+      '`playedSeconds` is cumulative for the session (never a delta); `sessionId` identifies one playback from Play to stop on one device. ' +
+      'Unknown fields, wrong types and missing required fields are a 400 naming each field; nothing from a rejected request is stored.',
+  })
   @ApiResponse({ status: 202, description: 'Accepted: stored at the next flush, visible to your reads at once.', standardSchema: acceptedResponseSchema })
   @ApiErrors(400, 401, 429, 503)
   async heartbeat(@CurrentUser() user: AuthUser, @Body({ schema: heartbeatSchema }) body: HeartbeatBody) {

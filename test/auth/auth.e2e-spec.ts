@@ -28,7 +28,9 @@ function expectUnauthorized(res: Response, token?: string): void {
 describe('auth (HS256 with JWT_SECRET)', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp();
+    // This file sends many bad tokens from one address on purpose: the per-IP limit on failed
+    // authentications has its own tests (auth-failure-limit.e2e-spec.ts).
+    t = await createTestApp({ AUTH_FAILURE_LIMIT: '100000' });
   });
   afterAll(async () => {
     await t.close();
@@ -339,8 +341,9 @@ describe('auth with JWT_JWKS_URL (RS256/ES256)', () => {
   let strangerKey: CryptoKey;
   let jwksRequests = 0;
 
+  const AUDIENCE = 'playtime-api';
   const sign = (key: CryptoKey, alg: 'RS256' | 'ES256', kid: string, claims: JWTPayload = {}) =>
-    new SignJWT({ sub: 'sso-user', iat: nowSeconds(), exp: nowSeconds() + 600, roles: [], ...claims })
+    new SignJWT({ sub: 'sso-user', aud: AUDIENCE, iat: nowSeconds(), exp: nowSeconds() + 600, roles: [], ...claims })
       .setProtectedHeader({ alg, kid, typ: 'JWT' })
       .sign(key);
 
@@ -367,8 +370,8 @@ describe('auth with JWT_JWKS_URL (RS256/ES256)', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    // JWKS only: no HS256 secret at all.
-    t = await createTestApp({ JWT_JWKS_URL: `http://127.0.0.1:${port}/jwks.json`, JWT_SECRET: '' });
+    // JWKS only: no HS256 secret at all. SPEC §3: an audience is required with JWKS.
+    t = await createTestApp({ JWT_JWKS_URL: `http://127.0.0.1:${port}/jwks.json`, JWT_AUDIENCE: AUDIENCE, JWT_SECRET: '' });
   });
   afterAll(async () => {
     await t?.close();
@@ -403,12 +406,32 @@ describe('auth with JWT_JWKS_URL (RS256/ES256)', () => {
     await t.http().get('/v1/admin/ingest').set('Authorization', `Bearer ${admin}`).expect(200);
   });
 
-  it('401 for a token signed by a key not in the JWKS', async () => {
+  it('503 with Retry-After (not 401) for a key id not in the JWKS until the keys are fetched again; 401 if still unpublished', async () => {
+    await post(await sign(rsaKey, 'RS256', 'rsa-1')).expect(202);
+    const fetched = jwksRequests;
     const unknownKid = await sign(strangerKey, 'RS256', 'not-published');
+    // The keys were fetched a moment ago: the refetch is held back, and the token may be valid.
+    const held = await post(unknownKid);
+    expect(held.status).toBe(503);
+    expect(Number(held.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(JSON.stringify(held.body)).not.toContain(unknownKid);
+    expect(jwksRequests).toBe(fetched);
+    // Once a refetch is allowed, the provider's current keys settle it.
+    t.clock.advance(Number(held.headers['retry-after']) * 1000);
     expectUnauthorized(await post(unknownKid), unknownKid);
-    // A known kid does not help when the signature is from another key.
+    expect(jwksRequests).toBe(fetched + 1);
+  });
+
+  it('401 for a known key id with a signature from another key', async () => {
     const stolenKid = await sign(strangerKey, 'RS256', 'rsa-1');
     expectUnauthorized(await post(stolenKid), stolenKid);
+  });
+
+  it('401 for a token without the configured audience, or for another one', async () => {
+    for (const aud of [undefined, 'another-app']) {
+      const token = await sign(rsaKey, 'RS256', 'rsa-1', { aud });
+      expectUnauthorized(await post(token), token);
+    }
   });
 
   it('401 for a token whose alg does not match the key', async () => {

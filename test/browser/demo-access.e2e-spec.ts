@@ -98,7 +98,7 @@ describe('demo access', () => {
   });
 
   it('with JWKS and DEMO_ENABLED=true: never a token', async () => {
-    const t = await app({ JWT_SECRET: '', JWT_JWKS_URL: 'http://127.0.0.1:9/jwks.json', DEMO_ENABLED: 'true' });
+    const t = await app({ JWT_SECRET: '', JWT_JWKS_URL: 'http://127.0.0.1:9/jwks.json', JWT_AUDIENCE: 'playtime-api', DEMO_ENABLED: 'true' });
     expect((await inject(t, { method: 'GET', url: '/demo/' })).statusCode).toBe(200);
     expect((await askToken(t, 'alice')).statusCode).toBe(404);
   });
