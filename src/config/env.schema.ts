@@ -69,7 +69,8 @@ export const envSchema = z
     HOST: z.string().trim().min(1).default('0.0.0.0'),
     DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
     PLAYTIME_DATA_DIR: z.string().trim().min(1).default('.data'),
-    EMBEDDED_PG_PORT: int(1, 65535).default(54329),
+    // Unset: a free port is picked on first start and kept under PLAYTIME_DATA_DIR (pg-port).
+    EMBEDDED_PG_PORT: int(1, 65535).optional(),
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     JWT_JWKS_URL: url(['http:', 'https:']).optional(),
     JWT_ISSUER: z.string().trim().min(1).optional(),

@@ -5,7 +5,8 @@ import { ensureDatabase } from './ensure-database.js';
 
 /**
  * `DATABASE_URL`, or the URL of the embedded PostgreSQL started under the data directory when it
- * is unset. The caller owns the returned server and stops it after the final flush.
+ * is unset (on the port kept there, or `EMBEDDED_PG_PORT`). The caller owns the returned server
+ * and stops it after the final flush.
  */
 export async function resolveDatabase(config: AppConfig): Promise<{ url: string; embedded: EmbeddedPostgres | null }> {
   if (config.DATABASE_URL) return { url: config.DATABASE_URL, embedded: null };
@@ -13,6 +14,11 @@ export async function resolveDatabase(config: AppConfig): Promise<{ url: string;
   const embedded = new EmbeddedPostgres(config.dataDir, config.EMBEDDED_PG_PORT, (line) => logger.log(line));
   await embedded.start();
   const url = embedded.url('playtime');
-  await ensureDatabase(url);
+  try {
+    await ensureDatabase(url);
+  } catch (err) {
+    await embedded.stop().catch(() => undefined);
+    throw err;
+  }
   return { url, embedded };
 }

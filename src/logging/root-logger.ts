@@ -1,0 +1,67 @@
+import type { LoggerService } from '@nestjs/common';
+import { pino, type Logger as Pino } from 'pino';
+import type { AppConfig } from '../config/app-config.js';
+
+/** Never logged, whatever carries them. */
+export const REDACT_PATHS = ['req.headers.authorization', 'req.headers.cookie', 'req.body.accessToken', '*.accessToken', '*.token'];
+
+const roots = new Map<string, Pino>();
+
+/**
+ * The one pino logger of the process: JSON lines on stdout, pretty-printed only when run by hand
+ * in a terminal outside production. Lines logged before the Nest application exists (embedded
+ * database, migrations) and the application's own lines go through it, so stdout has one format.
+ */
+export function rootLogger(config: Pick<AppConfig, 'LOG_LEVEL' | 'NODE_ENV'>, interactive: boolean): Pino {
+  const level = config.LOG_LEVEL === 'verbose' ? 'trace' : config.LOG_LEVEL;
+  const pretty = interactive && config.NODE_ENV !== 'production';
+  const key = `${level}|${pretty}`;
+  let root = roots.get(key);
+  if (!root) {
+    root = pino({
+      level,
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      ...(pretty
+        ? { transport: { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } }
+        : {}),
+    });
+    roots.set(key, root);
+  }
+  return root;
+}
+
+/**
+ * Nest's logger interface over pino (`context` carries the Nest context), for `Logger` instances
+ * used before the application exists: `Logger.overrideLogger(new PinoNestLogger(root))`.
+ */
+export class PinoNestLogger implements LoggerService {
+  constructor(private readonly pino: Pino) {}
+
+  log(message: unknown, ...rest: unknown[]): void {
+    this.call('info', message, rest);
+  }
+  error(message: unknown, ...rest: unknown[]): void {
+    this.call('error', message, rest);
+  }
+  warn(message: unknown, ...rest: unknown[]): void {
+    this.call('warn', message, rest);
+  }
+  debug(message: unknown, ...rest: unknown[]): void {
+    this.call('debug', message, rest);
+  }
+  verbose(message: unknown, ...rest: unknown[]): void {
+    this.call('trace', message, rest);
+  }
+  fatal(message: unknown, ...rest: unknown[]): void {
+    this.call('fatal', message, rest);
+  }
+
+  private call(level: 'info' | 'error' | 'warn' | 'debug' | 'trace' | 'fatal', message: unknown, rest: unknown[]): void {
+    // Nest passes the context last.
+    const context = rest.length ? rest[rest.length - 1] : undefined;
+    const fields: Record<string, unknown> = context === undefined ? {} : { context };
+    if (message instanceof Error) this.pino[level]({ ...fields, err: message });
+    else if (typeof message === 'object' && message !== null) this.pino[level]({ ...fields, ...message });
+    else this.pino[level](fields, String(message));
+  }
+}
