@@ -2,7 +2,15 @@ import { WatchHistory1764000000000 } from './1764000000000-WatchHistory.js';
 import { Catalog1764000001000 } from './1764000001000-Catalog.js';
 import { StatsIndexes1764000003000 } from './1764000003000-StatsIndexes.js';
 import { Reporting1764000004000 } from './1764000004000-Reporting.js';
+import { IngestRejects1765000300000 } from './1765000300000-IngestRejects.js';
 import { ItemTitleIndex1765000500000 } from './1765000500000-ItemTitleIndex.js';
 
 /** Every migration, in order. Listed explicitly so the build, the CLI and tests load the same set. */
-export const migrations = [WatchHistory1764000000000, Catalog1764000001000, StatsIndexes1764000003000, Reporting1764000004000, ItemTitleIndex1765000500000];
+export const migrations = [
+  WatchHistory1764000000000,
+  Catalog1764000001000,
+  StatsIndexes1764000003000,
+  Reporting1764000004000,
+  IngestRejects1765000300000,
+  ItemTitleIndex1765000500000,
+];

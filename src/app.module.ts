@@ -10,7 +10,7 @@ import { Clock } from './common/clock.js';
 import { APP_CONFIG, type AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DemoModule } from './demo/demo.module.js';
-import { dataSourceOptions } from './database/data-source-options.js';
+import { dataSourceOptions, serviceTimeouts } from './database/data-source-options.js';
 import { HealthModule } from './health/health.module.js';
 import { HistoryModule } from './history/history.module.js';
 import { playtimeThrottlers } from './playtime/playtime-throttler.guard.js';
@@ -37,7 +37,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config, clock),
         LoggerModule.forRoot(loggerOptions(config, interactive)),
-        TypeOrmModule.forRoot(dataSourceOptions(databaseUrl)),
+        TypeOrmModule.forRoot(dataSourceOptions(databaseUrl, 20, serviceTimeouts(config))),
         ScheduleModule.forRoot(),
         // Limits shared through Redis when REDIS_URL is set (falling back to memory per call while
         // Redis is down); otherwise the throttler's own in-memory storage, per instance.

@@ -1,12 +1,19 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 
-/** A 503 that tells the client when to come back (draining, or too much pending data). */
+/**
+ * A 503 (or 429) that tells the client when to come back: draining, too much pending data, or
+ * (429) too many pending sessions of this one user.
+ */
 export class RetryLaterException extends HttpException {
   constructor(
     message: string,
     readonly retryAfterSeconds: number,
+    status: HttpStatus.SERVICE_UNAVAILABLE | HttpStatus.TOO_MANY_REQUESTS = HttpStatus.SERVICE_UNAVAILABLE,
   ) {
-    super({ statusCode: 503, error: 'Service Unavailable', message }, HttpStatus.SERVICE_UNAVAILABLE);
+    super(
+      { statusCode: status, error: status === HttpStatus.TOO_MANY_REQUESTS ? 'Too Many Requests' : 'Service Unavailable', message },
+      status,
+    );
   }
 }
 

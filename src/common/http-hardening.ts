@@ -1,6 +1,8 @@
 import helmet from '@fastify/helmet';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppConfig } from '../config/app-config.js';
+import { findNul, NUL_MESSAGE } from './validation.js';
 
 /** Routes that may be sent as `text/plain` (navigator.sendBeacon); every other body is JSON. */
 const PLAIN_TEXT_ROUTES = new Set(['/v1/playtime/beacon']);
@@ -22,17 +24,67 @@ export async function harden(app: NestFastifyApplication, config: AppConfig): Pr
       maxAge: 600,
     });
   }
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .addHook('preValidation', async (req, reply) => {
-      const type = req.headers['content-type'];
-      if (typeof type === 'string' && /^text\/plain/i.test(type) && !PLAIN_TEXT_ROUTES.has(req.routeOptions.url ?? '')) {
-        await reply.status(415).send({
-          statusCode: 415,
-          error: 'Unsupported Media Type',
-          message: 'Send the body as application/json (text/plain is accepted by the beacon route only)',
-        });
-      }
-    });
+  const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
+  markJsonBodiesWithNul(app, fastify);
+  fastify.addHook('preValidation', async (req, reply) => {
+    const type = req.headers['content-type'];
+    if (typeof type === 'string' && /^text\/plain/i.test(type) && !PLAIN_TEXT_ROUTES.has(req.routeOptions.url ?? '')) {
+      await reply.status(415).send({
+        statusCode: 415,
+        error: 'Unsupported Media Type',
+        message: 'Send the body as application/json (text/plain is accepted by the beacon route only)',
+      });
+      return;
+    }
+    await refuseNul(req, reply);
+  });
+}
+
+const BODY_HAS_NUL = Symbol('bodyHasNul');
+type MarkedRequest = FastifyRequest & { [BODY_HAS_NUL]?: boolean };
+
+/**
+ * JSON can carry NUL only as the escape `\u0000` (a raw control character is invalid JSON), so a
+ * look at the raw text tells whether the parsed body needs walking: the walk is skipped on the
+ * hot path. Parsing itself stays Fastify's own (same prototype-poisoning rules).
+ */
+function markJsonBodiesWithNul(app: NestFastifyApplication, fastify: FastifyInstance): void {
+  const { bodyLimit, onProtoPoisoning, onConstructorPoisoning } = fastify.initialConfig;
+  const parse = fastify.getDefaultJsonParser(onProtoPoisoning ?? 'error', onConstructorPoisoning ?? 'error');
+  app.useBodyParser('application/json', { bodyLimit }, (req, body, done) => {
+    if (body.includes('\\u0000')) (req as MarkedRequest)[BODY_HAS_NUL] = true;
+    parse(req as FastifyRequest, body as unknown as string, done);
+  });
+}
+
+/**
+ * SPEC: no string anywhere in a request may contain NUL; PostgreSQL would refuse it later, far
+ * from the request (a flush, a search). Query and path parameters are a few short strings and are
+ * always checked; a JSON body only when its raw text holds the escape; a text/plain beacon
+ * body (a string until the guard parses it) only when it holds the escape too.
+ */
+async function refuseNul(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+  let field = findNul(req.params, '') ?? findNul(req.query, '');
+  if (field === null) {
+    const body = req.body;
+    if ((req as MarkedRequest)[BODY_HAS_NUL]) field = findNul(body, '') ?? 'body';
+    else if (typeof body === 'string' && (body.includes('\u0000') || body.includes('\\u0000'))) field = nulInText(body);
+  }
+  if (field === null) return;
+  const name = field || 'body';
+  await reply.status(400).send({
+    statusCode: 400,
+    error: 'Bad Request',
+    message: [`${name}: ${NUL_MESSAGE}`],
+    errors: [{ field: name, message: NUL_MESSAGE }],
+  });
+}
+
+/** The field of a text body (JSON sent as text/plain) that holds NUL, or `body` itself. */
+function nulInText(text: string): string | null {
+  try {
+    return findNul(JSON.parse(text), '') ?? (text.includes('\u0000') ? 'body' : null);
+  } catch {
+    return text.includes('\u0000') ? 'body' : null;
+  }
 }

@@ -39,3 +39,30 @@ export function createValidationPipe(): StandardSchemaValidationPipe {
     exceptionFactory: (issues) => new FieldValidationException(issuesToFieldErrors(issues as readonly Issue[])),
   });
 }
+
+/** PostgreSQL `text` cannot hold NUL (SQLSTATE 22021): no string anywhere in a request may. */
+export const NUL_MESSAGE = 'must not contain the NUL character (\\u0000)';
+
+export function hasNul(s: string): boolean {
+  return s.includes('\u0000');
+}
+
+/** Field path of the first string (value or object key) holding NUL inside `value`, or null. */
+export function findNul(value: unknown, path: string): string | null {
+  if (typeof value === 'string') return hasNul(value) ? path : null;
+  if (typeof value !== 'object' || value === null) return null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findNul(value[i], `${path}[${i}]`);
+      if (found !== null) return found;
+    }
+    return null;
+  }
+  for (const [key, v] of Object.entries(value)) {
+    const field = path ? `${path}.${key.replaceAll('\u0000', '\\u0000')}` : key.replaceAll('\u0000', '\\u0000');
+    if (hasNul(key)) return field;
+    const found = findNul(v, field);
+    if (found !== null) return found;
+  }
+  return null;
+}

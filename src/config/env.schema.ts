@@ -81,6 +81,7 @@ export const envSchema = z
     PLAYTIME_FLUSH_INTERVAL_MS: int(0, 3_600_000).default(5000),
     PLAYTIME_BATCH_SIZE: int(1, 100_000).default(5000),
     PLAYTIME_MAX_PENDING: int(1, 10_000_000).default(200_000),
+    PLAYTIME_MAX_PENDING_SESSIONS_PER_USER: int(1, 1_000_000).default(1000),
     PLAYTIME_RATE_LIMIT: int(1).default(30),
     PLAYTIME_IP_RATE_LIMIT: int(1).default(600),
     TRUST_PROXY: trustProxy.default(false),
@@ -94,6 +95,9 @@ export const envSchema = z
       .default('15 0 * * *'),
     CATALOG_CACHE_TTL_MS: int(0).default(60_000),
     SHUTDOWN_FLUSH_TIMEOUT_MS: int(0).default(25_000),
+    DB_STATEMENT_TIMEOUT_MS: int(0, 86_400_000).default(60_000),
+    DB_LOCK_TIMEOUT_MS: int(0, 86_400_000).default(10_000),
+    DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: int(0, 86_400_000).default(60_000),
     DOCS_ENABLED: bool.default(true),
     CORS_ORIGINS: z
       .string()

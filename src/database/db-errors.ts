@@ -15,6 +15,21 @@ export function isRetryableDbError(err: unknown): boolean {
   return code !== undefined && RETRYABLE_SQLSTATES.has(code);
 }
 
+/**
+ * The database refused the data itself (SQLSTATE class 22 "data exception" or 23 "integrity
+ * constraint violation"): retrying the same rows can never succeed, unlike connection errors,
+ * deadlocks, lock or statement timeouts.
+ */
+export function isDataError(err: unknown): boolean {
+  const code = codeOf(err);
+  return code !== undefined && /^2[23][0-9A-Z]{3}$/.test(code);
+}
+
+/** The SQLSTATE or errno of a database error, if it has one. */
+export function dbErrorCode(err: unknown): string | undefined {
+  return codeOf(err);
+}
+
 export function isConnectionError(err: unknown): boolean {
   const code = codeOf(err);
   if (code && CONNECTION_CODES.has(code)) return true;

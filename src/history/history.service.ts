@@ -119,7 +119,7 @@ export class HistoryService {
 
   async markWatched(key: ItemKey, watched: boolean): Promise<HistoryItemResponse> {
     // The mark applies to the stored item: store what is pending for it first (a rare request).
-    if (this.batcher.unflushed(key)) await this.batcher.flush();
+    if (this.batcher.unflushed(key)) await this.batcher.flushUser(key.userId);
     const at = new Date(this.clock.now());
     const ok = watched ? await this.repository.markWatched(key, at) : await this.repository.markUnwatched(key, at);
     if (!ok) throw new NotFoundException(watched ? 'Never watched, and the catalogue does not know its duration' : 'Never watched');
@@ -134,7 +134,7 @@ export class HistoryService {
   async delete(userId: string, scope: DeleteScope): Promise<boolean> {
     // Store what is pending first, so sessions that go on after the delete only count new time;
     // the delete then removes it. What arrives meanwhile was received before the delete: dropped.
-    if (this.batcher.unflushedForUser(userId).length) await this.batcher.flush();
+    await this.batcher.flushUser(userId);
     const at = new Date(this.clock.now());
     const dropped = this.batcher.drop(scope ? { userId, ...scope } : { userId });
     const deleted = await this.repository.delete(userId, scope, at);

@@ -48,6 +48,12 @@ export class MetricsService implements OnModuleInit {
     registers: [this.registry],
   });
   private readonly flushFailures = new Counter({ name: 'playtime_flush_failures_total', help: 'Flush attempts that failed (retried)', registers: [this.registry] });
+  private readonly setAside = new Counter({
+    name: 'playtime_items_set_aside_total',
+    help: 'History items the database refused for their data, set aside in ingest_rejects (by SQLSTATE)',
+    labelNames: ['code'],
+    registers: [this.registry],
+  });
   private readonly redisFallbacks = new Counter({
     name: 'playtime_redis_fallbacks_total',
     help: 'Operations done without Redis because it failed or did not answer (throttler: in-memory limit of this instance; cache: read from the database)',
@@ -113,6 +119,10 @@ export class MetricsService implements OnModuleInit {
 
   flushFailed(): void {
     this.flushFailures.inc();
+  }
+
+  itemSetAside(code: string): void {
+    this.setAside.inc({ code });
   }
 
   /** `n` operations of `component` done without Redis (0 creates the series). */

@@ -13,7 +13,8 @@ const ingestCountersSchema = z
     statements: z.number().int().meta({ description: 'Every SQL statement the flushes sent, BEGIN and COMMIT included.' }),
     rowsWritten: z.number().int().meta({ description: 'Rows inserted or updated by flushes (sessions, history items and hourly buckets).' }),
     lastFlushMs: z.number().int().meta({ description: 'Duration of the last committed flush, retries included.' }),
-    flushFailures: z.number().int().meta({ description: 'Flush attempts that failed (each was retried; nothing was dropped).' }),
+    flushFailures: z.number().int().meta({ description: 'Flush attempts that failed (retried, or split to find items the database refuses).' }),
+    itemsSetAside: z.number().int().meta({ description: 'History items the database refused for their data, set aside in the `ingest_rejects` table instead of blocking later flushes.' }),
   })
   .meta({ id: 'IngestCounters' });
 

@@ -25,7 +25,7 @@ export class StatsService {
    */
   async forUser(userId: string, query: StatsQuery): Promise<StatsResponse> {
     const window = resolveStatsWindow(query, this.clock.now());
-    if (this.batcher.unflushedForUser(userId).length) await this.batcher.flush();
+    await this.batcher.flushUser(userId);
     const rows = await this.repository.userStats(userId, window, TOP_TITLES).catch((err: unknown) => {
       if (err instanceof UnknownTimeZoneError) {
         throw new FieldValidationException([{ field: 'tz', message: 'is not a time zone the database knows' }]);

@@ -1,6 +1,14 @@
 import { z } from 'zod';
+import { NUL_MESSAGE, hasNul } from '../../common/validation.js';
 
-const MAX_SECONDS = 1e9;
+/**
+ * Upper bound of every time in seconds (position, duration, played): 10,000,000 s, about 115
+ * days. The longest films run a few days; anything beyond is a broken client, and refusing it
+ * keeps sums far inside what the database and statistics handle exactly.
+ */
+export const MAX_SECONDS = 10_000_000;
+/** Upper bound of ids and numbers stored as PostgreSQL `integer`. */
+export const MAX_INT4 = 2_147_483_647;
 const MAX_AGE_MS = 30 * 24 * 3600 * 1000;
 /** Clients' clocks drift: an `occurredAt` up to a minute ahead is taken as "now", not rejected. */
 const CLOCK_SKEW_MS = 60_000;
@@ -16,16 +24,20 @@ export const occurredAtSchema = z.iso
   .meta({ description: 'When the heartbeat was produced (ISO 8601 with offset), for offline catch-up. Not in the future, at most 30 days old.', example: '2025-12-15T14:30:00.000Z' });
 
 const heartbeatShape = {
-  sessionId: z.guid().meta({ description: 'One playback session (Play to stop, one device).', example: '6f1c2b7e-1d2a-4c3b-9e8f-0a1b2c3d4e5f' }),
+  // PostgreSQL compares uuid case-insensitively, Map keys do not: one spelling everywhere.
+  sessionId: z
+    .guid()
+    .transform((id) => id.toLowerCase())
+    .meta({ description: 'One playback session (Play to stop, one device). Compared case-insensitively.', example: '6f1c2b7e-1d2a-4c3b-9e8f-0a1b2c3d4e5f' }),
   mediaType: z.enum(['movie', 'tv']),
-  mediaId: z.number().int().min(1).max(2_147_483_647).meta({ example: 550 }),
+  mediaId: z.number().int().min(1).max(MAX_INT4).meta({ example: 550 }),
   seasonNumber: z.number().int().min(0).max(100_000).nullable().optional().meta({ description: 'Required for tv, absent or null for movie.' }),
   episodeNumber: z.number().int().min(1).max(100_000).nullable().optional().meta({ description: 'Required for tv, absent or null for movie.' }),
-  currentTime: seconds.meta({ description: 'Position in seconds; a position past the end is clamped.', example: 6300 }),
-  totalDuration: z.number().gt(0).max(MAX_SECONDS).meta({ description: 'Duration in seconds.', example: 8400 }),
-  playedSeconds: seconds.meta({ description: 'Seconds actually played in this session so far (cumulative, never a delta).', example: 5000 }),
+  currentTime: seconds.meta({ description: 'Position in seconds (at most 10,000,000); a position past the end is clamped.', example: 6300 }),
+  totalDuration: z.number().gt(0).max(MAX_SECONDS).meta({ description: 'Duration in seconds (at most 10,000,000).', example: 8400 }),
+  playedSeconds: seconds.meta({ description: 'Seconds actually played in this session so far (cumulative, never a delta; at most 10,000,000).', example: 5000 }),
   event: z.enum(['start', 'progress', 'pause', 'stop']).default('progress'),
-  title: z.string().max(300).nullable().optional().meta({ example: 'Inception' }),
+  title: z.string().max(300).refine((v) => !hasNul(v), NUL_MESSAGE).nullable().optional().meta({ example: 'Inception' }),
   occurredAt: occurredAtSchema.optional(),
 };
 
