@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { ItemKey } from '../playtime/heartbeat.js';
 import type { StoredItem, StoredSession } from '../playtime/pending-item.js';
-import { USER_LOCK_NAMESPACE } from '../playtime/playtime.repository.js';
+import { LOCK_IDS } from '../watch/lock-ids.js';
 
 /** Columns of a history item; the title comes from the catalogue when it knows the item. */
 const ITEM_SELECT = `
@@ -84,7 +84,7 @@ const MARK_UNWATCHED = `
     AND season_number IS NOT DISTINCT FROM $4::int AND episode_number IS NOT DISTINCT FROM $5::int`;
 
 /** Exclusive per-user lock: waits for flushes under way for this user (they hold it shared). */
-const LOCK_USER = `SELECT pg_advisory_xact_lock(${USER_LOCK_NAMESPACE}, hashtext($1))`;
+const LOCK_USER = `SELECT pg_advisory_xact_lock(${LOCK_IDS.user}, hashtext($1))`;
 
 /** Remembers the delete so that heartbeats received before it, flushed later anywhere, are ignored. */
 const TOMBSTONE = `

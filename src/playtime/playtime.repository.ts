@@ -3,17 +3,24 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { progressOf } from './heartbeat.js';
 import type { PendingItem } from './pending-item.js';
-
-/** Namespace of the per-user advisory locks shared with history deletes (delete wins). */
-export const USER_LOCK_NAMESPACE = 727_002;
+import { LOCK_IDS } from '../watch/lock-ids.js';
 
 /**
  * Shared locks on every user in the batch, in one order. A delete takes the same lock exclusively,
  * so it waits for a flush that is under way and a flush that starts later sees its tombstone.
+ *
+ * Then shared locks on every UTC day whose buckets this flush may change ($2, days since
+ * 1970-01-01). A roll-up takes its day's lock exclusively before it reads buckets, so either it
+ * runs first and commits its claim before APPLY_BATCH starts (whose snapshot then sees the
+ * finished claim and marks the day stale), or it waits until this flush has committed and reads
+ * its buckets. Without it, a claim committed while APPLY_BATCH runs is invisible to that
+ * statement's snapshot and the day stays finished with this flush's time missing.
  */
 export const LOCK_USERS = `
-  SELECT count(pg_advisory_xact_lock_shared(${USER_LOCK_NAMESPACE}, h))::int AS locked
-  FROM (SELECT DISTINCT hashtext(u) AS h FROM unnest($1::text[]) AS u ORDER BY 1) AS users`;
+  SELECT (SELECT count(pg_advisory_xact_lock_shared(${LOCK_IDS.user}, h))
+          FROM (SELECT DISTINCT hashtext(u) AS h FROM unnest($1::text[]) AS u ORDER BY 1) AS users)::int AS users,
+         (SELECT count(pg_advisory_xact_lock_shared(${LOCK_IDS.bucketDay}, d))
+          FROM (SELECT DISTINCT d FROM unnest($2::int[]) AS d ORDER BY 1) AS days)::int AS days`;
 
 /** Make sure every session row exists, so the next statement can lock all of them. */
 export const ENSURE_SESSIONS = `
@@ -188,7 +195,7 @@ export class PlaytimeRepository {
       await runner.startTransaction();
       statements += 1;
       try {
-        await q(LOCK_USERS, [it.userIds]);
+        await q(LOCK_USERS, [it.userIds, it.days]);
         await q(ENSURE_SESSIONS, [it.s.userId, it.s.sessionId, it.s.mediaType, it.s.mediaId, it.s.season, it.s.episode, it.s.firstAt, it.s.lastAt]);
         await q(LOCK_SESSIONS, [it.s.userId, it.s.sessionId, it.s.mediaType, it.s.mediaId, it.s.season, it.s.episode]);
         const [counts] = (await q(APPLY_BATCH, [
@@ -223,6 +230,7 @@ export function columns(items: PendingItem[], finishedPercent: number) {
     maxPlayed: [] as number[], firstAt: [] as Date[], lastAt: [] as Date[], completed: [] as boolean[],
   };
   const users = new Set<string>();
+  const days = new Set<number>();
   items.forEach((item, n) => {
     users.add(item.userId);
     const progress = progressOf(item.currentTime, item.totalDuration);
@@ -236,7 +244,13 @@ export function columns(items: PendingItem[], finishedPercent: number) {
       s.mediaId.push(item.mediaId); s.season.push(item.seasonNumber); s.episode.push(item.episodeNumber);
       s.maxPlayed.push(sess.maxPlayed); s.firstAt.push(new Date(sess.firstAt)); s.lastAt.push(new Date(sess.lastAt));
       s.completed.push(sess.completed);
+      days.add(utcDayNumber(sess.lastAt));
     }
   });
-  return { i, s, userIds: [...users] };
+  return { i, s, userIds: [...users], days: [...days].sort((a, b) => a - b) };
+}
+
+/** Days since 1970-01-01 (UTC) of an epoch-ms instant: the key of a day's bucket lock. */
+export function utcDayNumber(ms: number): number {
+  return Math.floor(ms / 86_400_000);
 }
