@@ -129,6 +129,15 @@ export class PlaytimeBatcher implements OnApplicationBootstrap, BeforeApplicatio
     return this.unflushedByKey(itemKeyString(key));
   }
 
+  /** Receipt time of the oldest heartbeat accepted but not yet committed, or null when none. */
+  oldestUnflushedReceipt(): number | null {
+    let oldest: number | null = null;
+    for (const items of [this.pending, this.inflight]) {
+      for (const item of items.values()) if (oldest === null || item.firstReceivedAt < oldest) oldest = item.firstReceivedAt;
+    }
+    return oldest;
+  }
+
   /** Everything of one user accepted but not yet committed, one entry per item. */
   unflushedForUser(userId: string): PendingItem[] {
     const keys = this.byUser.get(userId);
