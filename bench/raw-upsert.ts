@@ -14,7 +14,7 @@ import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { addHeartbeat, newPendingItem, type PendingItem } from '../src/playtime/pending-item.js';
 import { itemKeyString, type Heartbeat } from '../src/playtime/heartbeat.js';
-import { APPLY_BATCH, ENSURE_SESSIONS, LOCK_SESSIONS, LOCK_USERS, columns } from '../src/playtime/playtime.repository.js';
+import { flushStatements } from '../src/playtime/playtime.repository.js';
 import { serveIpc } from './lib/util.js';
 
 export interface RawRequest {
@@ -57,18 +57,11 @@ function toHeartbeat(body: string): Heartbeat {
 
 async function flush(client: pg.Client, items: PendingItem[], finishedPercent: number): Promise<{ rows: number; ms: number }> {
   const started = performance.now();
-  const sorted = [...items].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  const it = columns(sorted, finishedPercent);
+  const plan = flushStatements(items, finishedPercent);
   await client.query('BEGIN');
   try {
-    await client.query(LOCK_USERS, [it.userIds]);
-    await client.query(ENSURE_SESSIONS, [it.s.userId, it.s.sessionId, it.s.mediaType, it.s.mediaId, it.s.season, it.s.episode, it.s.firstAt, it.s.lastAt]);
-    await client.query(LOCK_SESSIONS, [it.s.userId, it.s.sessionId, it.s.mediaType, it.s.mediaId, it.s.season, it.s.episode]);
-    const { rows } = await client.query<{ sessions: number; items: number; buckets: number }>(APPLY_BATCH, [
-      it.i.userId, it.i.mediaType, it.i.mediaId, it.i.season, it.i.episode, it.i.title, it.i.currentTime,
-      it.i.totalDuration, it.i.progress, it.i.finished, it.i.positionAt, it.i.firstAt, it.i.receivedAt,
-      it.s.itemIdx, it.s.sessionId, it.s.maxPlayed, it.s.firstAt, it.s.lastAt, it.s.completed,
-    ]);
+    let rows: { sessions: number; items: number; buckets: number }[] = [];
+    for (const [sql, params] of plan) rows = (await client.query<{ sessions: number; items: number; buckets: number }>(sql, params)).rows;
     await client.query('COMMIT');
     const c = rows[0];
     return { rows: c.sessions + c.items + c.buckets, ms: performance.now() - started };

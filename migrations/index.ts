@@ -3,6 +3,7 @@ import { Catalog1764000001000 } from './1764000001000-Catalog.js';
 import { StatsIndexes1764000003000 } from './1764000003000-StatsIndexes.js';
 import { Reporting1764000004000 } from './1764000004000-Reporting.js';
 import { IngestRejects1765000300000 } from './1765000300000-IngestRejects.js';
+import { DeleteBookkeeping1765000400000 } from './1765000400000-DeleteBookkeeping.js';
 import { ItemTitleIndex1765000500000 } from './1765000500000-ItemTitleIndex.js';
 
 /** Every migration, in order. Listed explicitly so the build, the CLI and tests load the same set. */
@@ -12,5 +13,6 @@ export const migrations = [
   StatsIndexes1764000003000,
   Reporting1764000004000,
   IngestRejects1765000300000,
+  DeleteBookkeeping1765000400000,
   ItemTitleIndex1765000500000,
 ];

@@ -2,9 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { CatalogEntry, CatalogImportEntry, CatalogSeason, MediaType } from './dto/catalog-entry.schema.js';
+import { LOCK_IDS } from '../watch/lock-ids.js';
 
 /** Namespace of the advisory lock that lets one instance at a time seed an empty catalogue. */
-const SEED_LOCK_NAMESPACE = 727_003;
+const SEED_LOCK_NAMESPACE = LOCK_IDS.catalogSeed;
 
 const ITEM_COLUMNS = `media_type, media_id, title, overview, release_year, runtime_seconds, genres, poster_url`;
 

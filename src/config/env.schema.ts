@@ -88,6 +88,12 @@ export const envSchema = z
     FINISHED_PERCENT: int(1, 100).default(90),
     MIN_RESUME_PERCENT: int(0, 100).default(5),
     HISTORY_WRITE_RATE_LIMIT: int(1).default(30),
+    /** Per-user ceiling: credited time per UTC hour is at most this many × 3600 s. */
+    MAX_STREAMS_PER_USER: int(1, 1000).default(4),
+    /** An instance that has not reported for this long is taken as gone (see README, pruning). */
+    INSTANCE_LEASE_MS: int(60_000).default(86_400_000),
+    /** How often one instance prunes delete tombstones that can no longer matter; 0 turns it off. */
+    TOMBSTONE_PRUNE_INTERVAL_MS: int(0).default(60_000),
     REPORT_CRON: z
       .string()
       .trim()

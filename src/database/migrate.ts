@@ -1,7 +1,8 @@
 import type { DataSource } from 'typeorm';
+import { LOCK_IDS } from '../watch/lock-ids.js';
 
-/** Arbitrary but fixed: the advisory lock key that serialises migrations across instances. */
-const MIGRATION_LOCK_KEY = 727_001;
+/** The advisory lock key that serialises migrations across instances. */
+const MIGRATION_LOCK_KEY = LOCK_IDS.migrations;
 
 /**
  * Runs pending migrations while holding a session-level advisory lock on one dedicated

@@ -3,8 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { ItemKey } from '../playtime/heartbeat.js';
 import type { StoredItem, StoredSession } from '../playtime/pending-item.js';
-import { USER_LOCK_NAMESPACE } from '../playtime/playtime.repository.js';
 import { catalogTitleSql, itemTitleSql } from '../watch/title.js';
+import { LOCK_IDS } from '../watch/lock-ids.js';
 
 /** Columns of a history item; the title is the title rule's (src/watch/title.ts), as in reports and statistics. */
 const ITEM_SELECT = `
@@ -87,14 +87,48 @@ const MARK_UNWATCHED = `
     AND season_number IS NOT DISTINCT FROM $4::int AND episode_number IS NOT DISTINCT FROM $5::int`;
 
 /** Exclusive per-user lock: waits for flushes under way for this user (they hold it shared). */
-const LOCK_USER = `SELECT pg_advisory_xact_lock(${USER_LOCK_NAMESPACE}, hashtext($1))`;
+const LOCK_USER = `SELECT pg_advisory_xact_lock(${LOCK_IDS.user}, hashtext($1))`;
 
-/** Remembers the delete so that heartbeats received before it, flushed later anywhere, are ignored. */
+/**
+ * Remembers the delete so that heartbeats received before it, flushed later anywhere, are ignored,
+ * but only when that can happen: this instance still has such data in a flush ($7), or another
+ * live instance ($8 is this one, $9 the lease in ms) reported a low-water mark at or before the
+ * delete, i.e. it may hold data received before it. An instance cannot hold data older than
+ * its low-water mark: it reports the oldest receipt time it holds, and anything it receives later
+ * is newer; it registers before it takes requests. A delete with no other instance running, or of
+ * something nobody is playing, leaves no tombstone.
+ */
 const TOMBSTONE = `
   INSERT INTO history_tombstones (user_id, media_type, media_id, season_number, episode_number, deleted_at)
-  VALUES ($1, $2, $3, $4, $5, $6)
+  SELECT $1, $2, $3, $4, $5, $6::timestamptz
+  WHERE $7::bool OR EXISTS (
+    SELECT 1 FROM ingest_instances
+    WHERE instance_id <> $8::uuid AND low_water <= $6::timestamptz
+      AND seen_at > $6::timestamptz - make_interval(secs => $9::float8 / 1000))
   ON CONFLICT (user_id, media_type, media_id, season_number, episode_number)
     DO UPDATE SET deleted_at = GREATEST(history_tombstones.deleted_at, EXCLUDED.deleted_at)`;
+
+/** The sessions of a deleted item or show: kept only as a baseline for sessions that go on. */
+const ERASE_SESSIONS = `
+  UPDATE watch_sessions SET erased = true
+  WHERE user_id = $1 AND media_type = $2 AND media_id = $3
+    AND ($4::int IS NULL OR (season_number = $4 AND episode_number = $5))`;
+
+/**
+ * The latest tombstone covering each key, as the flush finds it: three exact-key index probes
+ * (the user, the show or movie, the episode).
+ */
+const TOMBSTONES_BY_KEYS = `
+  SELECT k.media_type, k.media_id, k.season_number, k.episode_number, GREATEST(
+    (SELECT d.deleted_at FROM history_tombstones d
+      WHERE d.user_id = $1 AND d.media_type IS NULL AND d.media_id IS NULL AND d.season_number IS NULL AND d.episode_number IS NULL),
+    (SELECT d.deleted_at FROM history_tombstones d
+      WHERE d.user_id = $1 AND d.media_type = k.media_type AND d.media_id = k.media_id AND d.season_number IS NULL AND d.episode_number IS NULL),
+    (SELECT d.deleted_at FROM history_tombstones d
+      WHERE d.user_id = $1 AND d.media_type = k.media_type AND d.media_id = k.media_id
+        AND d.season_number = k.season_number AND d.episode_number = k.episode_number)
+  ) AS erased_at
+  FROM unnest($2::text[], $3::int[], $4::int[], $5::int[]) AS k(media_type, media_id, season_number, episode_number)`;
 
 /** One item, or a whole show when season/episode are null. */
 const DELETE_ITEMS = `
@@ -112,7 +146,7 @@ const EXPORT_SESSIONS = `
   SELECT session_id AS "sessionId", media_type AS "mediaType", media_id AS "mediaId", season_number AS "seasonNumber",
          episode_number AS "episodeNumber", max_played_s AS "maxPlayedSeconds", credited_s AS "creditedSeconds",
          first_at AS "firstHeartbeatAt", last_at AS "lastHeartbeatAt", completed
-  FROM watch_sessions WHERE user_id = $1 ORDER BY first_at`;
+  FROM watch_sessions WHERE user_id = $1 AND NOT erased ORDER BY first_at`;
 
 const EXPORT_BUCKETS = `
   SELECT hour, media_type AS "mediaType", media_id AS "mediaId", season_number AS "seasonNumber",
@@ -171,6 +205,14 @@ export interface NextEpisode {
   showTitle: string | null;
 }
 
+/** What a delete needs to decide whether its tombstone can matter. */
+export interface TombstoneContext {
+  /** This instance holds data in scope received at or before the delete (in a flush under way). */
+  heldHere: boolean;
+  instanceId: string;
+  leaseMs: number;
+}
+
 export type DeleteScope = { mediaType: 'movie' | 'tv'; mediaId: number; seasonNumber: number | null; episodeNumber: number | null } | null;
 
 @Injectable()
@@ -189,25 +231,28 @@ export class HistoryRepository {
     userId: string,
     keys: Omit<ItemKey, 'userId'>[],
     sessionIds: string[],
-  ): Promise<{ items: Map<string, ListedItem>; sessions: Map<string, StoredSession> }> {
-    const [rows, sessionRows] = await Promise.all([
-      keys.length
-        ? (this.dataSource.query(ITEMS_BY_KEYS, [
-            userId, keys.map((k) => k.mediaType), keys.map((k) => k.mediaId),
-            keys.map((k) => k.seasonNumber), keys.map((k) => k.episodeNumber),
-          ]) as Promise<ItemRow[]>)
-        : Promise.resolve([] as ItemRow[]),
+  ): Promise<{ items: Map<string, ListedItem>; sessions: Map<string, StoredSession>; erased: Map<string, number> }> {
+    const keyParams = [
+      userId, keys.map((k) => k.mediaType), keys.map((k) => k.mediaId), keys.map((k) => k.seasonNumber), keys.map((k) => k.episodeNumber),
+    ];
+    const [rows, sessionRows, tombstones] = await Promise.all([
+      keys.length ? (this.dataSource.query(ITEMS_BY_KEYS, keyParams) as Promise<ItemRow[]>) : Promise.resolve([] as ItemRow[]),
       sessionIds.length ? (this.dataSource.query(SESSIONS_BY_IDS, [userId, sessionIds]) as Promise<SessionRow[]>) : Promise.resolve([] as SessionRow[]),
+      keys.length && sessionIds.length
+        ? (this.dataSource.query(TOMBSTONES_BY_KEYS, keyParams) as Promise<(Omit<SessionRow, 'session_id'> & { erased_at: Date | null })[]>)
+        : Promise.resolve([]),
     ]);
     const items = new Map<string, ListedItem>();
     for (const r of rows) items.set(keyOf(r), toListedItem(r));
+    const erased = new Map<string, number>();
+    for (const t of tombstones) if (t.erased_at) erased.set(keyOf(t), t.erased_at.getTime());
     const sessions = new Map<string, StoredSession>();
     for (const s of sessionRows) {
       sessions.set(`${keyOf(s)}|${s.session_id}`, {
         maxPlayed: s.max_played_s, credited: s.credited_s, firstAt: s.first_at.getTime(), lastAt: s.last_at.getTime(), completed: s.completed,
       });
     }
-    return { items, sessions };
+    return { items, sessions, erased };
   }
 
   /** Per `mediaType/mediaId`: the catalogue's title and the title rule's (both null when unknown). */
@@ -248,18 +293,24 @@ export class HistoryRepository {
   /**
    * Deletes one item, a show, or (scope null) all of the user's history and statistics. Takes the
    * user's lock exclusively, so a flush under way for this user commits first and is deleted too;
-   * the tombstone keeps heartbeats received before `at` out of later flushes.
+   * the tombstone (written only when it can matter, see TOMBSTONE) keeps heartbeats received
+   * before `at` out of later flushes.
    */
-  async delete(userId: string, scope: DeleteScope, at: Date): Promise<number> {
+  async delete(userId: string, scope: DeleteScope, at: Date, bookkeeping: TombstoneContext): Promise<number> {
     return this.dataSource.transaction(async (m) => {
       await m.query(LOCK_USER, [userId]);
-      await m.query(TOMBSTONE, [userId, scope?.mediaType ?? null, scope?.mediaId ?? null, scope?.seasonNumber ?? null, scope?.episodeNumber ?? null, at]);
+      await m.query(TOMBSTONE, [
+        userId, scope?.mediaType ?? null, scope?.mediaId ?? null, scope?.seasonNumber ?? null, scope?.episodeNumber ?? null, at,
+        bookkeeping.heldHere, bookkeeping.instanceId, bookkeeping.leaseMs,
+      ]);
       if (!scope) {
         const deleted: number[] = [];
         for (const sql of DELETE_ALL) deleted.push(affected(await m.query(sql, [userId])));
         return deleted[0];
       }
-      return affected(await m.query(DELETE_ITEMS, [userId, scope.mediaType, scope.mediaId, scope.seasonNumber, scope.episodeNumber]));
+      const params = [userId, scope.mediaType, scope.mediaId, scope.seasonNumber, scope.episodeNumber];
+      await m.query(ERASE_SESSIONS, params);
+      return affected(await m.query(DELETE_ITEMS, params));
     });
   }
 

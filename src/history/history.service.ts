@@ -4,6 +4,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import type { ItemKey } from '../playtime/heartbeat.js';
 import { applyPending, type PendingItem, type StoredItem, type StoredSession } from '../playtime/pending-item.js';
 import { PlaytimeBatcher } from '../playtime/playtime.batcher.js';
+import { IngestRegistry } from '../watch/ingest-registry.js';
 import type { HistoryItemResponse } from './dto/history-item.schema.js';
 import { encodeCursor, type HistoryCursor } from './history-cursor.js';
 import { HistoryRepository, itemKeyOf, type DeleteScope, type ListedItem } from './history.repository.js';
@@ -26,6 +27,7 @@ export class HistoryService {
     private readonly repository: HistoryRepository,
     private readonly batcher: PlaytimeBatcher,
     private readonly clock: Clock,
+    private readonly registry: IngestRegistry,
   ) {}
 
   /**
@@ -42,6 +44,7 @@ export class HistoryService {
       return this.toResponse(item);
     }
     const [merged] = await this.overlay(key.userId, [unflushed]);
+    if (!merged) throw new NotFoundException('Never watched');
     return this.toResponse(merged);
   }
 
@@ -137,7 +140,14 @@ export class HistoryService {
     await this.batcher.flushUser(userId);
     const at = new Date(this.clock.now());
     const dropped = this.batcher.drop(scope ? { userId, ...scope } : { userId });
-    const deleted = await this.repository.delete(userId, scope, at);
+    // What is left of the scope here is in a flush under way (received before the delete).
+    const heldHere = this.batcher
+      .unflushedForUser(userId)
+      .some((i) => i.firstReceivedAt <= at.getTime() && (!scope || (i.mediaType === scope.mediaType && i.mediaId === scope.mediaId
+        && (scope.seasonNumber == null || (i.seasonNumber === scope.seasonNumber && i.episodeNumber === scope.episodeNumber)))));
+    const deleted = await this.repository.delete(userId, scope, at, {
+      heldHere, instanceId: this.registry.instanceId, leaseMs: this.registry.leaseMs,
+    });
     return deleted > 0 || dropped > 0;
   }
 
@@ -189,21 +199,22 @@ export class HistoryService {
   private async overlay(userId: string, pending: PendingItem[]): Promise<StoredItem[]> {
     if (!pending.length) return [];
     const sessionIds = pending.flatMap((p) => [...p.sessions.keys()]);
-    const [{ items, sessions }, titles] = await Promise.all([
+    const [{ items, sessions, erased }, titles] = await Promise.all([
       this.repository.findItems(userId, pending, sessionIds),
       this.repository.itemTitles(pending),
     ]);
-    return pending.map((p) => {
+    return pending.flatMap((p) => {
       const key = itemKeyOf(p);
       const own = new Map<string, StoredSession>();
       for (const id of p.sessions.keys()) {
         const s = sessions.get(`${key}|${id}`);
         if (s) own.set(id, s);
       }
-      const merged = applyPending(items.get(key) ?? null, own, p, this.config.FINISHED_PERCENT);
+      const merged = applyPending(items.get(key) ?? null, own, p, this.config.FINISHED_PERCENT, erased.get(key) ?? null);
+      if (!merged) return [];
       // The title rule with the unflushed heartbeats in it: the catalogue, else the newest title heard.
       const t = titles.get(`${p.mediaType}/${p.mediaId}`);
-      return { ...merged, title: t?.catalog ?? p.title ?? t?.rule ?? merged.title };
+      return [{ ...merged, title: t?.catalog ?? p.title ?? t?.rule ?? merged.title }];
     });
   }
 

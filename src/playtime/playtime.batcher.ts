@@ -201,6 +201,17 @@ export class PlaytimeBatcher implements OnApplicationBootstrap, BeforeApplicatio
     return this.unflushedByKey(itemKeyString(key));
   }
 
+  /** Receipt time of the oldest heartbeat accepted but not yet committed, or null when none. */
+  oldestUnflushedReceipt(): number | null {
+    let oldest: number | null = null;
+    const consider = (item: PendingItem) => {
+      if (oldest === null || item.firstReceivedAt < oldest) oldest = item.firstReceivedAt;
+    };
+    for (const item of this.pending.values()) consider(item);
+    for (const { item } of this.inflight.values()) consider(item);
+    return oldest;
+  }
+
   /** Everything of one user accepted but not yet committed, one entry per item. */
   unflushedForUser(userId: string): PendingItem[] {
     const keys = this.byUser.get(userId);

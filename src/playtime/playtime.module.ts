@@ -5,10 +5,12 @@ import { PlaytimeBatcher } from './playtime.batcher.js';
 import { PlaytimeController } from './playtime.controller.js';
 import { PlaytimeRepository } from './playtime.repository.js';
 import { PlaytimeThrottlerGuard } from './playtime-throttler.guard.js';
+import { IngestRegistry } from '../watch/ingest-registry.js';
+import { WatchRepository } from '../watch/watch.repository.js';
 
 @Module({
   controllers: [PlaytimeController, IngestController],
-  providers: [PlaytimeBatcher, PlaytimeRepository, IngestRejectsRepository, PlaytimeThrottlerGuard],
-  exports: [PlaytimeBatcher],
+  providers: [PlaytimeBatcher, PlaytimeRepository, IngestRejectsRepository, PlaytimeThrottlerGuard, WatchRepository, IngestRegistry],
+  exports: [PlaytimeBatcher, IngestRegistry],
 })
 export class PlaytimeModule {}

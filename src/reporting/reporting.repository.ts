@@ -2,10 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { itemTitleSql } from '../watch/title.js';
+import { LOCK_IDS } from '../watch/lock-ids.js';
 
 export const WATCH_HOURS_JOB = 'watch-hours';
-/** Namespace of the transaction-level advisory lock taken per (job, day). */
-const REPORT_LOCK_NAMESPACE = 727_003;
 
 /** UTC day bounds of `$1` (a date): every roll-up and live query counts the same hours. */
 const DAY_BUCKETS = `
@@ -27,7 +26,13 @@ const DAYS_FROM_BUCKETS = `
          count(DISTINCT user_id)::int AS viewers, sum(completions)::int AS completions
   FROM b GROUP BY GROUPING SETS ((day), (day, media_type))`;
 
-const LOCK_DAY = `SELECT pg_advisory_xact_lock(${REPORT_LOCK_NAMESPACE}, hashtext($1 || ':' || $2::text))`;
+/**
+ * The day's bucket lock, exclusively, before anything of the day is read or claimed. Flushes hold
+ * it shared while they change that day's buckets (see LOCK_USERS in playtime.repository.ts): the
+ * roll-up either waits for them and reads what they wrote, or commits first and they see its
+ * finished claim and mark the day stale. It also serialises roll-ups of one day across instances.
+ */
+const LOCK_DAY = `SELECT pg_advisory_xact_lock(${LOCK_IDS.bucketDay}, ($1::date - DATE '1970-01-01'))`;
 /** The claim row of (job, day); a finished one is never run again unless forced or made stale. */
 const CLAIM = `
   INSERT INTO report_runs (job, period) VALUES ($1, $2)
@@ -115,8 +120,8 @@ export class ReportingRepository {
    */
   async rollupDay(day: string, force: boolean, closed = true): Promise<boolean> {
     return this.dataSource.transaction(async (m: EntityManager) => {
-      // Serialises every instance on this day: the second one sees the first one's finished claim.
-      await m.query(LOCK_DAY, [WATCH_HOURS_JOB, day]);
+      // Serialises every instance and every flush on this day (the second roll-up sees the first one's finished claim).
+      await m.query(LOCK_DAY, [day]);
       const [claim] = (await m.query(CLAIM, [WATCH_HOURS_JOB, day])) as { done: boolean }[];
       if (claim.done && !force) return false;
       await m.query(CLEAR_TITLES, [day]);

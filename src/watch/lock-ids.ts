@@ -1,0 +1,31 @@
+/**
+ * Every PostgreSQL advisory-lock id the service uses, in one place, so two features can never
+ * pick the same one by accident (they did once: the catalogue seed and the report roll-up).
+ *
+ * Two-key locks (`pg_advisory_xact_lock(namespace, key)`) use the namespace as the first key;
+ * the migration lock is a one-key lock. PostgreSQL keeps the one-key and two-key spaces apart,
+ * but every value here is distinct anyway. `lock-ids.spec.ts` checks that, and the type below
+ * makes a duplicate a compile error.
+ */
+export const LOCK_IDS = {
+  /** One-key session lock: serialises migrations across instances. */
+  migrations: 727_001,
+  /** Per user (key: hashtext(user_id)): flushes take it shared, history deletes exclusively. */
+  user: 727_002,
+  /** Catalogue seeding (key 0). */
+  catalogSeed: 727_003,
+  /** Per UTC day of watch buckets (key: days since 1970-01-01): flushes shared, roll-ups exclusive. */
+  bucketDay: 727_004,
+  /** Tombstone pruning (key 0): one instance prunes at a time. */
+  tombstonePrune: 727_005,
+  /** Per user and UTC hour of credited time (key: hashtext(user_id)), for the per-user ceiling. */
+  userHour: 727_006,
+} as const;
+
+/** `true` only when no two names share a value: the union of values is as long as the list of names. */
+type Distinct<T extends Record<string, number>> = {
+  [K in keyof T]: T[K] extends T[Exclude<keyof T, K>] ? false : true;
+}[keyof T];
+/** Fails to compile if two ids are equal. */
+export const LOCK_IDS_ARE_DISTINCT: Distinct<typeof LOCK_IDS> extends true ? true : never = true;
+export type LockId = (typeof LOCK_IDS)[keyof typeof LOCK_IDS];
