@@ -164,11 +164,15 @@ export interface UserStats {
     mediaType: 'movie' | 'tv';
     /** For tv, the show. */
     mediaId: number;
-    /** The catalogue's title when it knows the item, else the latest title heartbeats reported for it (for a show missing from the catalogue: its most recently watched episode), else null. */
+    /** The catalogue's title when it knows the item, else the most recent title any heartbeat carried for it (for a show: for any of its episodes), else null. The same title as in the watch-hours reports. */
     title: string | null;
     /** Seconds played in the window; for tv, all episodes of the show together. */
     seconds: number;
   }>;
+  /** Seconds played in each local hour of the day in tz, hour 0 (midnight to 1 am) first, 24 numbers summed over the window. Time is kept per UTC hour and counts towards the local hour in which that UTC hour starts. */
+  byHourOfDay: number[];
+  /** Seconds played on each local weekday in tz, Monday first (Monday … Sunday), summed over the window. */
+  byWeekday: number[];
 }
 
 /** The JSON answer of each operation the client calls, by "METHOD /path" as documented. */

@@ -69,7 +69,7 @@ const ROLLED_UP = `SELECT period FROM report_runs WHERE job = '${WATCH_HOURS_JOB
  * now, by the title rule, so a report names an item as statistics do, whenever its days were
  * rolled up.
  */
-const REPORT_TITLES = `
+export const REPORT_TITLES = `
   WITH per_day AS (
     SELECT media_type, media_id, watch_seconds, viewers, completions
     FROM report_titles WHERE day BETWEEN $1 AND $2 AND day IN (${ROLLED_UP})

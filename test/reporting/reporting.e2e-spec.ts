@@ -19,6 +19,7 @@ describe('watch-hour reports', () => {
 
   beforeAll(async () => {
     t = await createTestApp();
+    await t.app.get(ReportingService).idle(); // the start-up catch-up (nothing to do yet) is over
     admin = { Authorization: `Bearer ${await t.token('ops', { admin: true })}` };
     await t.db.query(`INSERT INTO catalog_items (media_type, media_id, title) VALUES ('movie', 550, 'Fight Club, "the" film')`);
     // three users watch over the last three days (occurredAt), one of them finishes the movie

@@ -1,4 +1,4 @@
-import { DAILY_SECONDS_SQL, ITEM_COUNTS_SQL, TOP_TITLES_SQL } from '../../src/stats/stats.repository.js';
+import { DAILY_SECONDS_SQL, HOUR_WEEKDAY_SQL, ITEM_COUNTS_SQL, TOP_TITLES_SQL } from '../../src/stats/stats.repository.js';
 import { TOP_TITLES } from '../../src/stats/stats.service.js';
 import { createTestApp, type TestApp } from '../utils/create-app.js';
 
@@ -162,11 +162,19 @@ describe('stats query plans on a large table', () => {
       expectIndexed(plan, 'watch_buckets', ['watch_buckets_key'], [/user_id = /, /hour >= /, /hour < /]);
     });
 
-    it('reads the top titles from watch_buckets_key and their history titles by item key', async () => {
+    it('reads the top titles from watch_buckets_key and their titles by one probe of watch_history_item_title', async () => {
       const plan = await explain(TOP_TITLES_SQL, [...params, TOP_TITLES]);
       expectNoSeqScan(plan);
       expectIndexed(plan, 'watch_buckets', ['watch_buckets_key'], [/user_id = /, /hour >= /, /hour < /]);
-      expectIndexed(plan, 'watch_history', ['watch_history_item_key', 'watch_history_user_recent'], [/user_id = /]);
+      // The title rule looks across viewers: by item, newest first, never by scanning the item's rows.
+      expectIndexed(plan, 'watch_history', ['watch_history_item_title'], [/media_type = .*media_id = /]);
+      expectIndexed(plan, 'catalog_items', ['catalog_items_pkey']);
+    });
+
+    it('reads hours and weekdays from watch_buckets_key by user and hour range', async () => {
+      const plan = await explain(HOUR_WEEKDAY_SQL, params);
+      expectNoSeqScan(plan);
+      expectIndexed(plan, 'watch_buckets', ['watch_buckets_key'], [/user_id = /, /hour >= /, /hour < /]);
     });
 
     it('counts started items by (user_id, first_watched_at) and finished ones by (user_id, last_watched_at)', async () => {
