@@ -78,9 +78,11 @@ export class JwksKeyStore {
   /**
    * A token names a key we do not have: fetch the set again unless that is held back, in which
    * case (or when the fetch fails) the caller gets `KeysUnavailableError` with the wait.
-   * A fetch already under way is joined, not repeated.
+   * A fetch already under way is joined, not repeated; a set newer than `seen` (the one the
+   * caller looked in) is returned as it is.
    */
-  async refetchForUnknownKey(): Promise<SigningKey[]> {
+  async refetchForUnknownKey(seen: SigningKey[]): Promise<SigningKey[]> {
+    if (this.keys !== seen) return this.keys!;
     await this.fetchNowOrExplain('the token is signed with a key the service does not have yet');
     return this.keys!;
   }
