@@ -52,18 +52,12 @@ export class JwksKeyStore {
   /** When the last fetch started, successful or not; -Infinity before the first. */
   private lastAttemptAt = Number.NEGATIVE_INFINITY;
   private inFlight: Promise<void> | null = null;
-  private fetches = 0;
 
   constructor(
     private readonly url: URL,
     private readonly clock: Clock,
     private readonly timings: JwksTimings = DEFAULT_JWKS_TIMINGS,
   ) {}
-
-  /** Fetches started so far (successful or not). */
-  get fetchCount(): number {
-    return this.fetches;
-  }
 
   /** The current set, fetching it first if there is none yet. */
   async keySet(): Promise<SigningKey[]> {
@@ -107,7 +101,7 @@ export class JwksKeyStore {
   private async fetchNowOrExplain(why: string): Promise<void> {
     if (!this.inFlight) {
       const wait = this.lastAttemptAt + this.timings.minRefetchIntervalMs - this.clock.now();
-      if (wait > 0) throw new KeysUnavailableError(Math.max(1, Math.ceil(wait / 1000)), `${why}; it refreshes them shortly`);
+      if (wait > 0) throw new KeysUnavailableError(Math.max(1, Math.ceil(wait / 1000)), `${why}; they are fetched again within Retry-After seconds`);
     }
     try {
       await (this.inFlight ?? this.startFetch());
@@ -118,7 +112,6 @@ export class JwksKeyStore {
 
   private startFetch(): Promise<void> {
     this.lastAttemptAt = this.clock.now();
-    this.fetches++;
     const run = this.fetchKeys().then(
       (keys) => {
         this.keys = keys;
@@ -126,8 +119,8 @@ export class JwksKeyStore {
         this.fetchedAt = this.clock.now();
       },
       (err: unknown) => {
-        // The URL and the reason only: never a token. The last good set stays in use.
-        this.logger.warn(`fetching ${this.url.href} failed (${(err as Error).message}); ${this.keys ? 'keeping the last good key set' : 'no keys yet'}`);
+        // Where and why only: no token, no credentials of the URL. The last good set stays in use.
+        this.logger.warn(`fetching ${this.url.origin}${this.url.pathname} failed (${(err as Error).message}); ${this.keys ? 'keeping the last good key set' : 'no keys yet'}`);
         throw err;
       },
     );
