@@ -55,7 +55,7 @@ describe('resolveHmacSecret', () => {
   });
 
   it('returns null when only JWT_JWKS_URL is configured, without creating a file', () => {
-    expect(resolveHmacSecret(configWith({ JWT_JWKS_URL: 'https://idp.example.com/jwks.json' }))).toBeNull();
+    expect(resolveHmacSecret(configWith({ JWT_JWKS_URL: 'https://idp.example.com/jwks.json', JWT_AUDIENCE: 'playtime-api' }))).toBeNull();
     expect(existsSync(dataDir)).toBe(false);
   });
 });

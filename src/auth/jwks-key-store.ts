@@ -52,18 +52,12 @@ export class JwksKeyStore {
   /** When the last fetch started, successful or not; -Infinity before the first. */
   private lastAttemptAt = Number.NEGATIVE_INFINITY;
   private inFlight: Promise<void> | null = null;
-  private fetches = 0;
 
   constructor(
     private readonly url: URL,
     private readonly clock: Clock,
     private readonly timings: JwksTimings = DEFAULT_JWKS_TIMINGS,
   ) {}
-
-  /** Fetches started so far (successful or not). */
-  get fetchCount(): number {
-    return this.fetches;
-  }
 
   /** The current set, fetching it first if there is none yet. */
   async keySet(): Promise<SigningKey[]> {
@@ -78,9 +72,11 @@ export class JwksKeyStore {
   /**
    * A token names a key we do not have: fetch the set again unless that is held back, in which
    * case (or when the fetch fails) the caller gets `KeysUnavailableError` with the wait.
-   * A fetch already under way is joined, not repeated.
+   * A fetch already under way is joined, not repeated; a set newer than `seen` (the one the
+   * caller looked in) is returned as it is.
    */
-  async refetchForUnknownKey(): Promise<SigningKey[]> {
+  async refetchForUnknownKey(seen: SigningKey[]): Promise<SigningKey[]> {
+    if (this.keys !== seen) return this.keys!;
     await this.fetchNowOrExplain('the token is signed with a key the service does not have yet');
     return this.keys!;
   }
@@ -105,7 +101,7 @@ export class JwksKeyStore {
   private async fetchNowOrExplain(why: string): Promise<void> {
     if (!this.inFlight) {
       const wait = this.lastAttemptAt + this.timings.minRefetchIntervalMs - this.clock.now();
-      if (wait > 0) throw new KeysUnavailableError(Math.max(1, Math.ceil(wait / 1000)), `${why}; it refreshes them shortly`);
+      if (wait > 0) throw new KeysUnavailableError(Math.max(1, Math.ceil(wait / 1000)), `${why}; they are fetched again within Retry-After seconds`);
     }
     try {
       await (this.inFlight ?? this.startFetch());
@@ -116,7 +112,6 @@ export class JwksKeyStore {
 
   private startFetch(): Promise<void> {
     this.lastAttemptAt = this.clock.now();
-    this.fetches++;
     const run = this.fetchKeys().then(
       (keys) => {
         this.keys = keys;
@@ -124,8 +119,8 @@ export class JwksKeyStore {
         this.fetchedAt = this.clock.now();
       },
       (err: unknown) => {
-        // The URL and the reason only: never a token. The last good set stays in use.
-        this.logger.warn(`fetching ${this.url.href} failed (${(err as Error).message}); ${this.keys ? 'keeping the last good key set' : 'no keys yet'}`);
+        // Where and why only: no token, no credentials of the URL. The last good set stays in use.
+        this.logger.warn(`fetching ${this.url.origin}${this.url.pathname} failed (${(err as Error).message}); ${this.keys ? 'keeping the last good key set' : 'no keys yet'}`);
         throw err;
       },
     );

@@ -124,8 +124,9 @@ export class TokenVerifier {
    */
   private async verifyWithProviderKeys(token: string, alg: string, kid: string | undefined, options: JWTVerifyOptions) {
     const jwks = this.jwks!;
-    let outcome = await verifyWithKeys(token, alg, kid, await jwks.keySet(), options);
-    if (outcome === UNKNOWN_KEY) outcome = await verifyWithKeys(token, alg, kid, await jwks.refetchForUnknownKey(), options);
+    const keys = await jwks.keySet();
+    let outcome = await verifyWithKeys(token, alg, kid, keys, options);
+    if (outcome === UNKNOWN_KEY) outcome = await verifyWithKeys(token, alg, kid, await jwks.refetchForUnknownKey(keys), options);
     if (outcome === UNKNOWN_KEY) throw new Error('no published key verifies the token');
     return outcome;
   }

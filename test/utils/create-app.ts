@@ -40,6 +40,8 @@ export async function createTestApp(env: Record<string, string> = {}, opts: { da
       PLAYTIME_RATE_LIMIT: '1000',
       HISTORY_WRITE_RATE_LIMIT: '1000',
       PLAYTIME_IP_RATE_LIMIT: '100000',
+      // Every test request comes from one address: tests of the failure limit set their own.
+      AUTH_FAILURE_LIMIT: '100000',
       LOG_LEVEL: 'error',
       PLAYTIME_DATA_DIR: '.data/test-app',
       ...env,
