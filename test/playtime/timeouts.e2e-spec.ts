@@ -107,6 +107,12 @@ describe('database timeouts', () => {
       }
       expect(t.batcher.counts().flushFailures).toBe(failures);
       expect(t.batcher.pendingCount).toBe(7);
+      // A read that must store the caller's items first says when to come back, not 500.
+      const token = await t.token('bo-user');
+      const stats = await t.http().get('/v1/stats/me').set('Authorization', `Bearer ${token}`);
+      expect(stats.status).toBe(503);
+      expect(Number(stats.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(t.batcher.pendingCount).toBe(7);
       await proxy.accept();
       await t.batcher.flush();
       expect(t.batcher.pendingCount).toBe(0);
