@@ -61,7 +61,7 @@ export interface ContinueWatching {
 }
 
 export interface Heartbeat {
-  /** One playback session (Play to stop, one device). */
+  /** One playback session (Play to stop, one device). Compared case-insensitively. */
   sessionId: string;
   mediaType: 'movie' | 'tv';
   mediaId: number;
@@ -69,11 +69,11 @@ export interface Heartbeat {
   seasonNumber?: number | null;
   /** Required for tv, absent or null for movie. */
   episodeNumber?: number | null;
-  /** Position in seconds; a position past the end is clamped. */
+  /** Position in seconds (at most 10,000,000); a position past the end is clamped. */
   currentTime: number;
-  /** Duration in seconds. */
+  /** Duration in seconds (at most 10,000,000). */
   totalDuration: number;
-  /** Seconds actually played in this session so far (cumulative, never a delta). */
+  /** Seconds actually played in this session so far (cumulative, never a delta; at most 10,000,000). */
   playedSeconds: number;
   event?: 'start' | 'progress' | 'pause' | 'stop';
   title?: string | null;
@@ -87,7 +87,7 @@ export interface HeartbeatBatch {
 }
 
 export interface HeartbeatBeacon {
-  /** One playback session (Play to stop, one device). */
+  /** One playback session (Play to stop, one device). Compared case-insensitively. */
   sessionId: string;
   mediaType: 'movie' | 'tv';
   mediaId: number;
@@ -95,11 +95,11 @@ export interface HeartbeatBeacon {
   seasonNumber?: number | null;
   /** Required for tv, absent or null for movie. */
   episodeNumber?: number | null;
-  /** Position in seconds; a position past the end is clamped. */
+  /** Position in seconds (at most 10,000,000); a position past the end is clamped. */
   currentTime: number;
-  /** Duration in seconds. */
+  /** Duration in seconds (at most 10,000,000). */
   totalDuration: number;
-  /** Seconds actually played in this session so far (cumulative, never a delta). */
+  /** Seconds actually played in this session so far (cumulative, never a delta; at most 10,000,000). */
   playedSeconds: number;
   event?: 'start' | 'progress' | 'pause' | 'stop';
   title?: string | null;

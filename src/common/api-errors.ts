@@ -17,11 +17,11 @@ const errorSchema = {
 };
 
 const descriptions: Record<number, string> = {
-  400: 'Invalid input; `errors` names each bad field.',
+  400: 'Invalid input (a string holding NUL `\\u0000` anywhere in the request included); `errors` names each bad field.',
   401: 'Missing, malformed, expired or wrongly signed token.',
   403: 'Authenticated, but the route needs the admin role.',
   404: 'Not found (or not yours).',
-  429: 'Rate limit exceeded; see the `Retry-After` header (seconds).',
+  429: 'Rate limit exceeded, or (write routes) more than `PLAYTIME_MAX_PENDING_SESSIONS_PER_USER` of your sessions wait to be stored; see the `Retry-After` header (seconds).',
   503: 'Shutting down or too much pending data; see the `Retry-After` header (seconds).',
 };
 

@@ -41,6 +41,8 @@ export async function harden(app: NestFastifyApplication, config: AppConfig): Pr
 }
 
 const BODY_HAS_NUL = Symbol('bodyHasNul');
+/** The JSON escape of NUL, as bytes: searched in each raw JSON body. */
+const NUL_ESCAPE = Buffer.from('\\u0000');
 type MarkedRequest = FastifyRequest & { [BODY_HAS_NUL]?: boolean };
 
 /**
@@ -52,7 +54,7 @@ function markJsonBodiesWithNul(app: NestFastifyApplication, fastify: FastifyInst
   const { bodyLimit, onProtoPoisoning, onConstructorPoisoning } = fastify.initialConfig;
   const parse = fastify.getDefaultJsonParser(onProtoPoisoning ?? 'error', onConstructorPoisoning ?? 'error');
   app.useBodyParser('application/json', { bodyLimit }, (req, body, done) => {
-    if (body.includes('\\u0000')) (req as MarkedRequest)[BODY_HAS_NUL] = true;
+    if (body.includes(NUL_ESCAPE)) (req as MarkedRequest)[BODY_HAS_NUL] = true;
     parse(req as FastifyRequest, body as unknown as string, done);
   });
 }

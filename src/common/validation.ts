@@ -47,20 +47,34 @@ export function hasNul(s: string): boolean {
   return s.includes('\u0000');
 }
 
-/** Field path of the first string (value or object key) holding NUL inside `value`, or null. */
+/** A key as it can be shown in a field path (NUL written as the escape). */
+const printable = (key: string) => key.replaceAll('\u0000', '\\u0000');
+
+/**
+ * Field path of the first string (value or object key) holding NUL inside `value`, or null.
+ * Runs on every request's query and path parameters: no allocation unless something is found.
+ */
 export function findNul(value: unknown, path: string): string | null {
   if (typeof value === 'string') return hasNul(value) ? path : null;
   if (typeof value !== 'object' || value === null) return null;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = findNul(value[i], `${path}[${i}]`);
-      if (found !== null) return found;
+      const v: unknown = value[i];
+      if ((typeof v === 'string' && hasNul(v)) || (typeof v === 'object' && v !== null)) {
+        const found = findNul(v, `${path}[${i}]`);
+        if (found !== null) return found;
+      }
     }
     return null;
   }
-  for (const [key, v] of Object.entries(value)) {
-    const field = path ? `${path}.${key.replaceAll('\u0000', '\\u0000')}` : key.replaceAll('\u0000', '\\u0000');
-    if (hasNul(key)) return field;
+  const record = value as Record<string, unknown>;
+  for (const key in record) {
+    if (!Object.hasOwn(record, key)) continue;
+    const v = record[key];
+    const bad = hasNul(key) || (typeof v === 'string' && hasNul(v));
+    if (!bad && (typeof v !== 'object' || v === null)) continue;
+    const field = path ? `${path}.${printable(key)}` : printable(key);
+    if (bad) return field;
     const found = findNul(v, field);
     if (found !== null) return found;
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hasNul, NUL_MESSAGE } from '../../common/validation.js';
 
 const MAX_INT = 2_147_483_647;
 /** Runtimes are seconds; the longest films run a few hours, this only rejects nonsense. */
@@ -135,6 +136,7 @@ export const catalogSearchQuerySchema = z.object({
     .string()
     .trim()
     .max(200)
+    .refine((v) => !hasNul(v), NUL_MESSAGE)
     .optional()
     .transform((v) => v || undefined)
     .meta({ description: 'Part of the title, any case.', example: 'dark' }),
