@@ -22,6 +22,23 @@ export interface ReceiptCheckpoint extends SessionState {
 export interface PendingSession extends SessionState {
   /** Cumulative checkpoints in receipt order; the last one equals the session's state. */
   receipts: ReceiptCheckpoint[];
+  /**
+   * Per UTC hour of event time (epoch ms of the hour's start): the largest `playedSeconds` of a
+   * heartbeat in that hour. The flush spreads the session's credited time over these hours.
+   */
+  hours: Map<number, number>;
+}
+
+export const HOUR_MS = 3_600_000;
+
+/**
+ * The hour a heartbeat at `ms` reports on. `playedSeconds` is what was played *before* that
+ * instant, so a heartbeat at exactly 23:00:00 closes the 22:00 hour (it says what was played by
+ * then); any later instant belongs to its own hour. Time between two heartbeats on either side
+ * of an hour goes to the later hour: at most one heartbeat interval (10–30 s) per hour.
+ */
+export function hourOf(ms: number): number {
+  return Math.floor((ms - 1) / HOUR_MS) * HOUR_MS;
 }
 
 /**
@@ -95,13 +112,20 @@ export function addHeartbeat(item: PendingItem, hb: Heartbeat, receivedAt: numbe
   item.firstReceivedAt = Math.min(item.firstReceivedAt, receivedAt);
   const reached = progressOf(currentTime, hb.totalDuration) >= finishedPercent;
   const state: SessionState = { maxPlayed: hb.playedSeconds, firstAt: at, lastAt: at, completed: reached };
-  const s = item.sessions.get(hb.sessionId);
+  let s = item.sessions.get(hb.sessionId);
   if (s) {
     foldState(s, state);
     foldReceipt(s.receipts, receivedAt, state);
   } else {
-    item.sessions.set(hb.sessionId, { ...state, receipts: [{ ...state, at: receivedAt }] });
+    s = { ...state, receipts: [{ ...state, at: receivedAt }], hours: new Map() };
+    item.sessions.set(hb.sessionId, s);
   }
+  foldHour(s.hours, hourOf(at), hb.playedSeconds);
+}
+
+function foldHour(hours: Map<number, number>, hour: number, played: number): void {
+  const had = hours.get(hour);
+  if (had === undefined || played > had) hours.set(hour, played);
 }
 
 function foldState(into: SessionState, from: SessionState): void {
@@ -150,6 +174,7 @@ export function mergeInto(into: PendingItem, from: PendingItem): void {
       into.sessions.set(id, cloneSession(s));
     } else {
       foldState(t, s);
+      for (const [hour, played] of s.hours) foldHour(t.hours, hour, played);
       // A cumulative checkpoint holds only data received at or before its time: folding it in at
       // that time keeps every checkpoint of the result true to the same rule.
       for (const c of s.receipts) foldReceipt(t.receipts, c.at, c);
@@ -158,7 +183,7 @@ export function mergeInto(into: PendingItem, from: PendingItem): void {
 }
 
 function cloneSession(s: PendingSession): PendingSession {
-  return { ...s, receipts: s.receipts.map((c) => ({ ...c })) };
+  return { ...s, receipts: s.receipts.map((c) => ({ ...c })), hours: new Map(s.hours) };
 }
 
 export function clonePendingItem(item: PendingItem): PendingItem {
