@@ -4,6 +4,7 @@ import { StatsIndexes1764000003000 } from './1764000003000-StatsIndexes.js';
 import { Reporting1764000004000 } from './1764000004000-Reporting.js';
 import { IngestRejects1765000300000 } from './1765000300000-IngestRejects.js';
 import { DeleteBookkeeping1765000400000 } from './1765000400000-DeleteBookkeeping.js';
+import { SessionHours1765000401000 } from './1765000401000-SessionHours.js';
 import { ItemTitleIndex1765000500000 } from './1765000500000-ItemTitleIndex.js';
 
 /** Every migration, in order. Listed explicitly so the build, the CLI and tests load the same set. */
@@ -14,5 +15,6 @@ export const migrations = [
   Reporting1764000004000,
   IngestRejects1765000300000,
   DeleteBookkeeping1765000400000,
+  SessionHours1765000401000,
   ItemTitleIndex1765000500000,
 ];

@@ -41,11 +41,20 @@ const ITEMS_BY_KEYS = `${ITEM_SELECT}
    AND h.season_number IS NOT DISTINCT FROM k.season_number AND h.episode_number IS NOT DISTINCT FROM k.episode_number
   WHERE h.user_id = $1`;
 
+/** Stored sessions with their credit per hour (epoch ms, largest playedSeconds, credit). */
 const SESSIONS_BY_IDS = `
   SELECT session_id, media_type, media_id, season_number, episode_number, max_played_s, credited_s,
-         first_at, last_at, completed
-  FROM watch_sessions
+         first_at, last_at, completed, erased_s,
+         COALESCE((SELECT json_agg(json_build_array(EXTRACT(EPOCH FROM sh.hour) * 1000, sh.max_played_s, sh.credited_s))
+                   FROM watch_session_hours sh WHERE sh.session_id = ws.id), '[]') AS hours
+  FROM watch_sessions ws
   WHERE user_id = $1 AND session_id = ANY($2::uuid[])`;
+
+/** What the user's buckets hold per given hour: the per-user ceiling's starting point. */
+const USED_BY_HOURS = `
+  SELECT EXTRACT(EPOCH FROM hour) * 1000 AS hour, sum(seconds)::float8 AS seconds
+  FROM watch_buckets WHERE user_id = $1 AND hour = ANY($2::timestamptz[])
+  GROUP BY hour`;
 
 /** The episode after each given one, from the catalogue (next season's first after a season's last). */
 export const NEXT_EPISODES = `
@@ -86,7 +95,7 @@ const MARK_UNWATCHED = `
   WHERE user_id = $1 AND media_type = $2 AND media_id = $3
     AND season_number IS NOT DISTINCT FROM $4::int AND episode_number IS NOT DISTINCT FROM $5::int`;
 
-/** Exclusive per-user lock: waits for flushes under way for this user (they hold it shared). */
+/** The per-user lock: waits for flushes under way for this user (they hold the same lock). */
 const LOCK_USER = `SELECT pg_advisory_xact_lock(${LOCK_IDS.user}, hashtext($1))`;
 
 /**
@@ -183,6 +192,8 @@ interface SessionRow {
   first_at: Date;
   last_at: Date;
   completed: boolean;
+  erased_s: number;
+  hours: [number, number, number][];
 }
 
 /** A stored item with its position in the keyset order. */
@@ -250,9 +261,17 @@ export class HistoryRepository {
     for (const s of sessionRows) {
       sessions.set(`${keyOf(s)}|${s.session_id}`, {
         maxPlayed: s.max_played_s, credited: s.credited_s, firstAt: s.first_at.getTime(), lastAt: s.last_at.getTime(), completed: s.completed,
+        erased: s.erased_s, hours: new Map(s.hours.map(([h, max, credited]) => [Number(h), { maxPlayed: max, credited }])),
       });
     }
     return { items, sessions, erased };
+  }
+
+  /** Seconds the user's buckets hold in each of the given hours (epoch ms), for the per-user ceiling. */
+  async usedByHours(userId: string, hours: number[]): Promise<Map<number, number>> {
+    if (!hours.length) return new Map();
+    const rows = (await this.dataSource.query(USED_BY_HOURS, [userId, hours.map((h) => new Date(h))])) as { hour: string; seconds: number }[];
+    return new Map(rows.map((r) => [Number(r.hour), r.seconds]));
   }
 
   /** Per `mediaType/mediaId`: the catalogue's title and the title rule's (both null when unknown). */

@@ -2,7 +2,7 @@ import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import type { ItemKey } from '../playtime/heartbeat.js';
-import { applyPending, type PendingItem, type StoredItem, type StoredSession } from '../playtime/pending-item.js';
+import { applyPendingForUser, type PendingItem, type StoredItem, type StoredSession } from '../playtime/pending-item.js';
 import { PlaytimeBatcher } from '../playtime/playtime.batcher.js';
 import { IngestRegistry } from '../watch/ingest-registry.js';
 import type { HistoryItemResponse } from './dto/history-item.schema.js';
@@ -43,7 +43,9 @@ export class HistoryService {
       if (!item) throw new NotFoundException('Never watched');
       return this.toResponse(item);
     }
-    const [merged] = await this.overlay(key.userId, [unflushed]);
+    // All of the user's unflushed items: the per-user ceiling shares an hour's room among them.
+    const wanted = itemKeyOf(key);
+    const merged = (await this.overlay(key.userId, this.batcher.unflushedForUser(key.userId))).find((i) => itemKeyOf(i) === wanted);
     if (!merged) throw new NotFoundException('Never watched');
     return this.toResponse(merged);
   }
@@ -199,20 +201,26 @@ export class HistoryService {
   private async overlay(userId: string, pending: PendingItem[]): Promise<StoredItem[]> {
     if (!pending.length) return [];
     const sessionIds = pending.flatMap((p) => [...p.sessions.keys()]);
-    const [{ items, sessions, erased }, titles] = await Promise.all([
+    const hours = [...new Set(pending.flatMap((p) => [...p.sessions.values()].flatMap((s) => [...s.hours.keys()])))];
+    const [{ items, sessions, erased }, titles, used] = await Promise.all([
       this.repository.findItems(userId, pending, sessionIds),
       this.repository.itemTitles(pending),
+      this.repository.usedByHours(userId, hours),
     ]);
-    return pending.flatMap((p) => {
+    const inputs = pending.map((p) => {
       const key = itemKeyOf(p);
       const own = new Map<string, StoredSession>();
       for (const id of p.sessions.keys()) {
         const s = sessions.get(`${key}|${id}`);
         if (s) own.set(id, s);
       }
-      const merged = applyPending(items.get(key) ?? null, own, p, this.config.FINISHED_PERCENT, erased.get(key) ?? null);
+      return { pending: p, stored: items.get(key) ?? null, storedSessions: own, erasedAt: erased.get(key) ?? null };
+    });
+    const ceiling = { maxPerHour: this.config.MAX_STREAMS_PER_USER * 3600, used };
+    // The title rule with the unflushed heartbeats in it: the catalogue, else the newest title heard.
+    return applyPendingForUser(inputs, this.config.FINISHED_PERCENT, ceiling).flatMap((merged, n) => {
       if (!merged) return [];
-      // The title rule with the unflushed heartbeats in it: the catalogue, else the newest title heard.
+      const p = pending[n];
       const t = titles.get(`${p.mediaType}/${p.mediaId}`);
       return [{ ...merged, title: t?.catalog ?? p.title ?? t?.rule ?? merged.title }];
     });

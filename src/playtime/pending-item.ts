@@ -22,6 +22,23 @@ export interface ReceiptCheckpoint extends SessionState {
 export interface PendingSession extends SessionState {
   /** Cumulative checkpoints in receipt order; the last one equals the session's state. */
   receipts: ReceiptCheckpoint[];
+  /**
+   * Per UTC hour of event time (epoch ms of the hour's start): the largest `playedSeconds` of a
+   * heartbeat in that hour. The flush spreads the session's credited time over these hours.
+   */
+  hours: Map<number, number>;
+}
+
+export const HOUR_MS = 3_600_000;
+
+/**
+ * The hour a heartbeat at `ms` reports on. `playedSeconds` is what was played *before* that
+ * instant, so a heartbeat at exactly 23:00:00 closes the 22:00 hour (it says what was played by
+ * then); any later instant belongs to its own hour. Time between two heartbeats on either side
+ * of an hour goes to the later hour: at most one heartbeat interval (10–30 s) per hour.
+ */
+export function hourOf(ms: number): number {
+  return Math.floor((ms - 1) / HOUR_MS) * HOUR_MS;
 }
 
 /**
@@ -95,13 +112,20 @@ export function addHeartbeat(item: PendingItem, hb: Heartbeat, receivedAt: numbe
   item.firstReceivedAt = Math.min(item.firstReceivedAt, receivedAt);
   const reached = progressOf(currentTime, hb.totalDuration) >= finishedPercent;
   const state: SessionState = { maxPlayed: hb.playedSeconds, firstAt: at, lastAt: at, completed: reached };
-  const s = item.sessions.get(hb.sessionId);
+  let s = item.sessions.get(hb.sessionId);
   if (s) {
     foldState(s, state);
     foldReceipt(s.receipts, receivedAt, state);
   } else {
-    item.sessions.set(hb.sessionId, { ...state, receipts: [{ ...state, at: receivedAt }] });
+    s = { ...state, receipts: [{ ...state, at: receivedAt }], hours: new Map() };
+    item.sessions.set(hb.sessionId, s);
   }
+  foldHour(s.hours, hourOf(at), hb.playedSeconds);
+}
+
+function foldHour(hours: Map<number, number>, hour: number, played: number): void {
+  const had = hours.get(hour);
+  if (had === undefined || played > had) hours.set(hour, played);
 }
 
 function foldState(into: SessionState, from: SessionState): void {
@@ -150,6 +174,7 @@ export function mergeInto(into: PendingItem, from: PendingItem): void {
       into.sessions.set(id, cloneSession(s));
     } else {
       foldState(t, s);
+      for (const [hour, played] of s.hours) foldHour(t.hours, hour, played);
       // A cumulative checkpoint holds only data received at or before its time: folding it in at
       // that time keeps every checkpoint of the result true to the same rule.
       for (const c of s.receipts) foldReceipt(t.receipts, c.at, c);
@@ -158,7 +183,7 @@ export function mergeInto(into: PendingItem, from: PendingItem): void {
 }
 
 function cloneSession(s: PendingSession): PendingSession {
-  return { ...s, receipts: s.receipts.map((c) => ({ ...c })) };
+  return { ...s, receipts: s.receipts.map((c) => ({ ...c })), hours: new Map(s.hours) };
 }
 
 export function clonePendingItem(item: PendingItem): PendingItem {
@@ -194,10 +219,122 @@ export interface StoredSession {
   firstAt: number;
   lastAt: number;
   completed: boolean;
+  /** Credit a delete erased (`erased_s`); 0 when absent. */
+  erased?: number;
+  /** Per UTC hour: largest playedSeconds and credit so far. Absent: all credit in the hour of `lastAt`. */
+  hours?: Map<number, { maxPlayed: number; credited: number }>;
+}
+
+/** One pending item with what is stored for it, for `applyPendingForUser`. */
+export interface PendingWithStored {
+  pending: PendingItem;
+  stored: StoredItem | null;
+  storedSessions: Map<string, StoredSession>;
+  /** The latest delete tombstone covering the item, or null. */
+  erasedAt: number | null;
+}
+
+/** Per-user ceiling inputs: seconds per UTC hour, and what the user's buckets already hold per hour. */
+export interface Ceiling {
+  maxPerHour: number;
+  used: Map<number, number>;
+}
+
+const EPSILON = 1e-9;
+
+/**
+ * What one session adds per UTC hour, as APPLY_BATCH computes it: the credited time fills the
+ * session's hours in order (by the end of an hour, the largest playedSeconds seen up to it, capped
+ * at the credit), less what a delete erased (taken off the earliest hours), less what each hour
+ * already got.
+ */
+function sessionHourDeltas(old: StoredSession | undefined, s: PendingSession, erasedAt: number | null, live: boolean) {
+  const credited = creditOf(old, s);
+  const erasedPart = erasedAt === null ? null : checkpointAt(s.receipts, erasedAt);
+  const base = erasedPart ? creditOf(old, erasedPart) : (old?.credited ?? 0);
+  const erasedNew = (old?.erased ?? 0) + (base - (old?.credited ?? 0));
+  const hours = new Map<number, { max: number; granted: number }>();
+  const storedHours = old?.hours ?? (old ? new Map([[hourOf(old.lastAt + 1), { maxPlayed: old.maxPlayed, credited: old.credited }]]) : new Map());
+  for (const [h, v] of storedHours) hours.set(h, { max: v.maxPlayed, granted: v.credited });
+  for (const [h, max] of s.hours) {
+    const had = hours.get(h);
+    hours.set(h, { max: Math.max(had?.max ?? -Infinity, max), granted: had?.granted ?? 0 });
+  }
+  const deltas = new Map<number, number>();
+  let runningMax = -Infinity;
+  let prevThrough = 0;
+  for (const h of [...hours.keys()].sort((x, y) => x - y)) {
+    const v = hours.get(h)!;
+    runningMax = Math.max(runningMax, v.max);
+    const through = Math.max(0, Math.min(runningMax, credited) - erasedNew);
+    deltas.set(h, live ? through - prevThrough - v.granted : 0);
+    prevThrough = through;
+  }
+  return { deltas, completedNow: s.completed && !old?.completed && !erasedPart?.completed };
 }
 
 /**
- * What the item will look like once `pending` is flushed, computed the way the flush SQL does.
+ * What each of a user's items will look like once `items` are flushed together, computed the way
+ * the flush SQL does, the per-user ceiling included: per UTC hour the user's room is
+ * `maxPerHour` less what the buckets hold and less this flush's decreases; increases fill it in
+ * item-key order, then session id order, as the flush does. Null for an item that a delete erased
+ * and that has no stored row.
+ */
+export function applyPendingForUser(items: PendingWithStored[], finishedPercent: number, ceiling: Ceiling | null): (StoredItem | null)[] {
+  const order = items.map((_, n) => n).sort((x, y) => (items[x].pending.key < items[y].pending.key ? -1 : items[x].pending.key > items[y].pending.key ? 1 : 0));
+  const wanted: { item: number; hour: number; delta: number }[] = [];
+  const completions = new Array<number>(items.length).fill(0);
+  const decreases = new Map<number, number>();
+  for (const n of order) {
+    const { pending, storedSessions, erasedAt } = items[n];
+    const live = erasedAt === null || pending.receivedAt > erasedAt;
+    for (const id of [...pending.sessions.keys()].sort()) {
+      const r = sessionHourDeltas(storedSessions.get(id), pending.sessions.get(id)!, erasedAt, live);
+      if (r.completedNow) completions[n] += 1;
+      for (const [hour, delta] of [...r.deltas].sort((x, y) => x[0] - y[0])) {
+        wanted.push({ item: n, hour, delta });
+        if (delta <= EPSILON) decreases.set(hour, (decreases.get(hour) ?? 0) + Math.min(delta, 0));
+      }
+    }
+  }
+  const played = new Array<number>(items.length).fill(0);
+  const filled = new Map<number, number>();
+  for (const w of wanted) {
+    let applied = w.delta;
+    if (w.delta > EPSILON && ceiling) {
+      const before = filled.get(w.hour) ?? 0;
+      const room = ceiling.maxPerHour - (ceiling.used.get(w.hour) ?? 0) - (decreases.get(w.hour) ?? 0) - before;
+      applied = Math.max(0, Math.min(w.delta, room));
+      filled.set(w.hour, before + w.delta);
+    }
+    played[w.item] += applied;
+  }
+  return items.map(({ pending, stored, erasedAt }, n) => {
+    if (erasedAt !== null && pending.receivedAt <= erasedAt) return stored;
+    const newer = !stored || pending.positionAt >= stored.positionAt;
+    const progress = newer ? progressOf(pending.currentTime, pending.totalDuration) : stored!.progress;
+    return {
+      userId: pending.userId,
+      mediaType: pending.mediaType,
+      mediaId: pending.mediaId,
+      seasonNumber: pending.seasonNumber,
+      episodeNumber: pending.episodeNumber,
+      title: pending.title ?? stored?.title ?? null,
+      currentTime: newer ? pending.currentTime : stored!.currentTime,
+      totalDuration: newer ? pending.totalDuration : stored!.totalDuration,
+      progress,
+      finished: newer ? progress >= finishedPercent : stored!.finished,
+      completedCount: (stored?.completedCount ?? 0) + completions[n],
+      totalPlayedSeconds: (stored?.totalPlayedSeconds ?? 0) + played[n],
+      positionAt: Math.max(stored?.positionAt ?? -Infinity, pending.positionAt),
+      lastWatchedAt: Math.max(stored?.lastWatchedAt ?? -Infinity, pending.positionAt),
+    };
+  });
+}
+
+/**
+ * What the item will look like once `pending` is flushed, computed the way the flush SQL does
+ * (see `applyPendingForUser`, which also applies the per-user ceiling across a user's items).
  * Used to answer reads before the flush (read-your-own-writes). Idempotent: applying an item
  * that was already flushed changes nothing, so a flush that commits during a read is harmless.
  *
@@ -212,33 +349,5 @@ export function applyPending(
   finishedPercent: number,
   erasedAt: number | null = null,
 ): StoredItem | null {
-  if (erasedAt !== null && pending.receivedAt <= erasedAt) return stored;
-  let played = 0;
-  let completions = 0;
-  for (const [id, s] of pending.sessions) {
-    const old = storedSessions.get(id);
-    const credited = creditOf(old, s);
-    const erased = erasedAt === null ? null : checkpointAt(s.receipts, erasedAt);
-    const base = erased ? creditOf(old, erased) : (old?.credited ?? 0);
-    played += credited - base;
-    if (s.completed && !old?.completed && !erased?.completed) completions += 1;
-  }
-  const newer = !stored || pending.positionAt >= stored.positionAt;
-  const progress = newer ? progressOf(pending.currentTime, pending.totalDuration) : stored!.progress;
-  return {
-    userId: pending.userId,
-    mediaType: pending.mediaType,
-    mediaId: pending.mediaId,
-    seasonNumber: pending.seasonNumber,
-    episodeNumber: pending.episodeNumber,
-    title: pending.title ?? stored?.title ?? null,
-    currentTime: newer ? pending.currentTime : stored!.currentTime,
-    totalDuration: newer ? pending.totalDuration : stored!.totalDuration,
-    progress,
-    finished: newer ? progress >= finishedPercent : stored!.finished,
-    completedCount: (stored?.completedCount ?? 0) + completions,
-    totalPlayedSeconds: (stored?.totalPlayedSeconds ?? 0) + played,
-    positionAt: Math.max(stored?.positionAt ?? -Infinity, pending.positionAt),
-    lastWatchedAt: Math.max(stored?.lastWatchedAt ?? -Infinity, pending.positionAt),
-  };
+  return applyPendingForUser([{ pending, stored, storedSessions, erasedAt }], finishedPercent, null)[0];
 }

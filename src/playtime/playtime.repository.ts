@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { progressOf } from './heartbeat.js';
@@ -6,21 +7,14 @@ import type { PendingItem } from './pending-item.js';
 import { LOCK_IDS } from '../watch/lock-ids.js';
 
 /**
- * Shared locks on every user in the batch, in one order. A delete takes the same lock exclusively,
- * so it waits for a flush that is under way and a flush that starts later sees its tombstone.
- *
- * Then shared locks on every UTC day whose buckets this flush may change ($2, days since
- * 1970-01-01). A roll-up takes its day's lock exclusively before it reads buckets, so either it
- * runs first and commits its claim before APPLY_BATCH starts (whose snapshot then sees the
- * finished claim and marks the day stale), or it waits until this flush has committed and reads
- * its buckets. Without it, a claim committed while APPLY_BATCH runs is invisible to that
- * statement's snapshot and the day stays finished with this flush's time missing.
+ * The lock of every user in the batch, in one order. A delete takes the same lock, so it waits for
+ * a flush that is under way and a flush that starts later sees its tombstone. Exclusive, because
+ * the per-user ceiling reads what the user's other items already have in an hour: two instances
+ * flushing the same user's items take turns, so the second one sees the first one's hours.
  */
 export const LOCK_USERS = `
-  SELECT (SELECT count(pg_advisory_xact_lock_shared(${LOCK_IDS.user}, h))
-          FROM (SELECT DISTINCT hashtext(u) AS h FROM unnest($1::text[]) AS u ORDER BY 1) AS users)::int AS users,
-         (SELECT count(pg_advisory_xact_lock_shared(${LOCK_IDS.bucketDay}, d))
-          FROM (SELECT DISTINCT d FROM unnest($2::int[]) AS d ORDER BY 1) AS days)::int AS days`;
+  SELECT count(pg_advisory_xact_lock(${LOCK_IDS.user}, h))::int AS locked
+  FROM (SELECT DISTINCT hashtext(u) AS h FROM unnest($1::text[]) AS u ORDER BY 1) AS users`;
 
 /**
  * Make sure every session row exists, so the next statement can lock all of them. A new row holds
@@ -40,10 +34,18 @@ export const ENSURE_SESSIONS = `
  * latest committed values and nobody can change them: the delta computed from them is exact even
  * when several instances flush the same sessions at once (a single CTE that inserts and reads in
  * one snapshot double-counts brand-new sessions under concurrency).
+ *
+ * Then shared locks on every UTC day whose buckets this flush may change: the days of its
+ * heartbeats ($7, days since 1970-01-01) and every day a locked session already spans (its time
+ * can move between its hours). A roll-up takes its day's lock exclusively before it reads
+ * buckets, so either it runs first and commits its claim before APPLY_BATCH starts (whose snapshot
+ * then sees the finished claim and marks the day stale), or it waits until this flush has
+ * committed and reads its buckets. Without it, a claim committed while APPLY_BATCH runs is
+ * invisible to that statement's snapshot and the day stays finished with this flush's time missing.
  */
 export const LOCK_SESSIONS = `
-  SELECT count(*)::int AS locked FROM (
-    SELECT 1 FROM watch_sessions ws
+  WITH locked AS (
+    SELECT ws.first_at, ws.last_at FROM watch_sessions ws
     JOIN unnest($1::text[], $2::uuid[], $3::text[], $4::int[], $5::int[], $6::int[])
       AS i(user_id, session_id, media_type, media_id, season_number, episode_number)
       ON ws.user_id = i.user_id AND ws.session_id = i.session_id AND ws.media_type = i.media_type
@@ -51,7 +53,16 @@ export const LOCK_SESSIONS = `
      AND ws.episode_number IS NOT DISTINCT FROM i.episode_number
     ORDER BY ws.user_id, ws.session_id, ws.media_type, ws.media_id, ws.season_number, ws.episode_number
     FOR UPDATE OF ws
-  ) AS locked`;
+  ),
+  days AS (
+    SELECT d FROM unnest($7::int[]) AS d
+    UNION
+    SELECT generate_series((first_at AT TIME ZONE 'UTC')::date - DATE '1970-01-01',
+                           (last_at AT TIME ZONE 'UTC')::date - DATE '1970-01-01')
+    FROM locked WHERE isfinite(first_at) AND isfinite(last_at)
+  )
+  SELECT (SELECT count(*) FROM locked)::int AS locked,
+         (SELECT count(pg_advisory_xact_lock_shared(${LOCK_IDS.bucketDay}, d)) FROM (SELECT d FROM days ORDER BY 1) AS x)::int AS days`;
 
 /**
  * The flush itself, one statement:
@@ -59,8 +70,12 @@ export const LOCK_SESSIONS = `
  *    2 × span + 60 s, never less than before; the delta is what this flush adds;
  * 2. per item, the deltas are added to the total, completions counted once per session, and the
  *    position replaced only by a later event (late heartbeats never rewind it);
- * 3. per item and UTC hour, the deltas and new completions are added to the statistics buckets,
- *    and a daily report already rolled up for a day that just got more time is marked stale.
+ * 3. per session and UTC hour (`watch_session_hours`), the session's credited time is spread over
+ *    the hours its heartbeats were played in (by event time): by the end of an hour it has
+ *    played the largest playedSeconds seen up to then, capped at its credited time; each hour
+ *    gets the difference from the hour before, and what changed since the last flush is added to
+ *    that hour's statistics bucket, with completions in the hour of the session's latest
+ *    heartbeat. A daily report already rolled up for a day whose buckets changed is marked stale.
  *
  * Delete wins: each item looks up the latest tombstone that covers it with three exact-key index
  * probes (the whole user, the item's show or movie, the episode), never a scan of the user's
@@ -102,8 +117,19 @@ export const APPLY_BATCH = `
     SELECT * FROM unnest($21::int8[], $22::timestamptz[], $23::float8[], $24::timestamptz[], $25::timestamptz[], $26::bool[])
       AS c(session_idx, at, max_played_s, first_at, last_at, completed)
   ),
+  incoming_hours AS (
+    SELECT * FROM unnest($27::int8[], $28::timestamptz[], $29::float8[]) AS x(session_idx, hour, max_played_s)
+  ),
+  -- per session, the last checkpoint received at or before the delete covering its item
+  erased_parts AS (
+    SELECT DISTINCT ON (c.session_idx) c.*
+    FROM checkpoints c JOIN incoming s ON s.session_idx = c.session_idx JOIN items i ON i.idx = s.item_idx
+    WHERE c.at <= i.erased_at
+    ORDER BY c.session_idx, c.at DESC
+  ),
   merged AS (
-    SELECT ws.id, s.item_idx, ws.credited_s AS old_credited, ws.completed AS was_completed,
+    SELECT ws.id, s.item_idx, s.session_idx, s.session_id, ws.credited_s AS old_credited, ws.erased_s AS erased_old,
+           ws.completed AS was_completed,
            s.completed AS now_completed, s.last_at AS seen_at,
            GREATEST(ws.max_played_s, s.max_played_s) AS max_played_s,
            LEAST(ws.first_at, s.first_at) AS first_at,
@@ -114,7 +140,8 @@ export const APPLY_BATCH = `
                        2 * EXTRACT(EPOCH FROM GREATEST(ws.last_at, e.last_at) - LEAST(ws.first_at, e.first_at))::float8 + 60))
            END AS base_credited,
            ws.completed OR COALESCE(e.completed, false) AS base_completed,
-           i.erased_at IS NOT NULL AND s.received_at <= i.erased_at AS erased
+           i.erased_at IS NOT NULL AND s.received_at <= i.erased_at AS erased,
+           i.erased_at IS NULL OR i.received_at > i.erased_at AS is_live
     FROM incoming s
     JOIN items i ON i.idx = s.item_idx
     -- One index probe per session: as a plain join, IS NOT DISTINCT FROM made the planner expect
@@ -126,32 +153,87 @@ export const APPLY_BATCH = `
         AND w.episode_number IS NOT DISTINCT FROM i.episode_number
       LIMIT 1
     ) ws
-    LEFT JOIN LATERAL (
-      SELECT c.* FROM checkpoints c
-      WHERE i.erased_at IS NOT NULL AND c.session_idx = s.session_idx AND c.at <= i.erased_at
-      ORDER BY c.at DESC LIMIT 1
-    ) e ON true
+    LEFT JOIN erased_parts e ON e.session_idx = s.session_idx
   ),
   credited AS (
     SELECT m.*, GREATEST(m.old_credited,
              LEAST(m.max_played_s, 2 * EXTRACT(EPOCH FROM m.last_at - m.first_at)::float8 + 60)) AS new_credited
     FROM merged m
   ),
-  sessions_updated AS (
-    UPDATE watch_sessions ws
-       SET max_played_s = c.max_played_s, first_at = c.first_at, last_at = c.last_at,
-           credited_s = c.new_credited, completed = ws.completed OR c.now_completed, erased = c.erased
-      FROM credited c
-     WHERE ws.id = c.id
-    RETURNING 1
-  ),
   live AS (
     SELECT i.* FROM items i WHERE i.erased_at IS NULL OR i.received_at > i.erased_at
   ),
+  -- credit a delete erased is never in any hour: per session, sum(hours' credit) = credited − erased
+  erasure AS (
+    SELECT c.*, c.erased_old + (c.base_credited - c.old_credited) AS erased_new FROM credited c
+  ),
+  sessions_updated AS (
+    UPDATE watch_sessions ws
+       SET max_played_s = e.max_played_s, first_at = e.first_at, last_at = e.last_at,
+           credited_s = e.new_credited, erased_s = e.erased_new,
+           completed = ws.completed OR e.now_completed, erased = e.erased
+      FROM erasure e
+     WHERE ws.id = e.id
+    RETURNING 1
+  ),
+  hour_rows AS (
+    SELECT e.id, sh.hour, sh.max_played_s, sh.credited_s AS granted, false AS incoming
+    FROM erasure e JOIN watch_session_hours sh ON sh.session_id = e.id
+    UNION ALL
+    SELECT e.id, x.hour, x.max_played_s, 0, true
+    FROM erasure e JOIN incoming_hours x ON x.session_idx = e.session_idx
+  ),
+  session_hours AS (
+    SELECT id, hour, max(max_played_s) AS max_played_s, sum(granted) AS granted, bool_or(incoming) AS incoming
+    FROM hour_rows GROUP BY id, hour
+  ),
+  -- Time by the hour: what a session has played by the end of an hour is the largest playedSeconds
+  -- of its heartbeats up to that hour; its credited time fills its hours in that order (so what
+  -- the plausibility clamp cuts comes off its latest hours, what a delete erased off its earliest).
+  shares AS (
+    SELECT h.*, e.item_idx, e.session_id, e.is_live,
+           GREATEST(0, LEAST(max(h.max_played_s) OVER w, e.new_credited) - e.erased_new) AS through
+    FROM session_hours h JOIN erasure e ON e.id = h.id
+    WINDOW w AS (PARTITION BY h.id ORDER BY h.hour ROWS UNBOUNDED PRECEDING)
+  ),
+  deltas AS (
+    SELECT s.*,
+           CASE WHEN s.is_live
+                THEN s.through - COALESCE(lag(s.through) OVER (PARTITION BY s.id ORDER BY s.hour), 0) - s.granted
+                ELSE 0 END AS delta
+    FROM shares s
+  ),
+  -- Per-user ceiling ($30 s per user and UTC hour): what the user's buckets already hold in the
+  -- hour, plus this flush's decreases, leaves room that this flush's increases fill in item
+  -- then session order; the rest is not credited (it stays wanted and is granted if room frees).
+  used AS (
+    SELECT k.user_id, k.hour,
+           COALESCE((SELECT sum(b.seconds) FROM watch_buckets b WHERE b.user_id = k.user_id AND b.hour = k.hour), 0) AS seconds
+    FROM (SELECT DISTINCT i.user_id, d.hour FROM deltas d JOIN items i ON i.idx = d.item_idx WHERE d.delta > 1e-9) k
+  ),
+  applied AS (
+    SELECT d.*, CASE WHEN d.delta <= 1e-9 THEN d.delta ELSE GREATEST(0, LEAST(d.delta,
+             $30::float8 - u.seconds
+             - sum(LEAST(d.delta, 0)) OVER (PARTITION BY i.user_id, d.hour)
+             - COALESCE(sum(GREATEST(d.delta, 0)) OVER (PARTITION BY i.user_id, d.hour ORDER BY d.item_idx, d.session_id
+                                                         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0))) END AS applied
+    FROM deltas d JOIN items i ON i.idx = d.item_idx
+    LEFT JOIN used u ON u.user_id = i.user_id AND u.hour = d.hour
+  ),
+  hours_upserted AS (
+    INSERT INTO watch_session_hours AS sh (session_id, hour, max_played_s, credited_s)
+    SELECT d.id, d.hour, d.max_played_s, d.granted + d.applied FROM applied d
+    WHERE d.incoming OR abs(d.applied) > 1e-9
+    ORDER BY 1, 2
+    ON CONFLICT (session_id, hour) DO UPDATE SET max_played_s = EXCLUDED.max_played_s, credited_s = EXCLUDED.credited_s
+    RETURNING 1
+  ),
   per_item AS (
-    SELECT item_idx, sum(new_credited - base_credited) AS played,
-           count(*) FILTER (WHERE now_completed AND NOT base_completed)::int AS completions
-    FROM credited GROUP BY item_idx
+    SELECT item_idx, sum(played) AS played, sum(completions)::int AS completions FROM (
+      SELECT item_idx, applied AS played, 0 AS completions FROM applied
+      UNION ALL
+      SELECT item_idx, 0, CASE WHEN now_completed AND NOT base_completed THEN 1 ELSE 0 END FROM erasure
+    ) x GROUP BY item_idx
   ),
   history_upserted AS (
     INSERT INTO watch_history AS h
@@ -176,14 +258,18 @@ export const APPLY_BATCH = `
       last_watched_at  = GREATEST(h.last_watched_at, EXCLUDED.last_watched_at)
     RETURNING 1
   ),
+  -- seconds in the hour they were played in; a completion in the hour of the session's latest heartbeat
+  bucket_parts AS (
+    SELECT d.item_idx, d.hour, d.applied AS seconds, 0 AS completions FROM applied d WHERE abs(d.applied) > 1e-9
+    UNION ALL
+    SELECT e.item_idx, date_trunc('hour', e.seen_at, 'UTC'), 0, 1 FROM erasure e
+    WHERE e.is_live AND e.now_completed AND NOT e.base_completed
+  ),
   buckets_upserted AS (
     INSERT INTO watch_buckets AS b (user_id, hour, media_type, media_id, season_number, episode_number, seconds, completions)
-    SELECT l.user_id, date_trunc('hour', c.seen_at, 'UTC'), l.media_type, l.media_id, l.season_number,
-           l.episode_number, sum(c.new_credited - c.base_credited),
-           count(*) FILTER (WHERE c.now_completed AND NOT c.base_completed)
-    FROM credited c JOIN live l ON l.idx = c.item_idx
+    SELECT l.user_id, p.hour, l.media_type, l.media_id, l.season_number, l.episode_number, sum(p.seconds), sum(p.completions)
+    FROM bucket_parts p JOIN live l ON l.idx = p.item_idx
     GROUP BY 1, 2, 3, 4, 5, 6
-    HAVING sum(c.new_credited - c.base_credited) > 0 OR bool_or(c.now_completed AND NOT c.base_completed)
     ORDER BY 1, 2, 3, 4, 5, 6
     ON CONFLICT (user_id, hour, media_type, media_id, season_number, episode_number)
       DO UPDATE SET seconds = b.seconds + EXCLUDED.seconds, completions = b.completions + EXCLUDED.completions
@@ -210,19 +296,20 @@ export interface FlushResult {
  * bind-parameter limit). The last one returns the counts. Items are sorted by key so every
  * flush locks rows in the same order.
  */
-export function flushStatements(items: PendingItem[], finishedPercent: number): [string, unknown[]][] {
+export function flushStatements(items: PendingItem[], finishedPercent: number, maxStreamsPerUser = 4): [string, unknown[]][] {
   const sorted = [...items].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const it = columns(sorted, finishedPercent);
   const sessionKeys = [it.s.userId, it.s.sessionId, it.s.mediaType, it.s.mediaId, it.s.season, it.s.episode];
   return [
-    [LOCK_USERS, [it.userIds, it.days]],
+    [LOCK_USERS, [it.userIds]],
     [ENSURE_SESSIONS, sessionKeys],
-    [LOCK_SESSIONS, sessionKeys],
+    [LOCK_SESSIONS, [...sessionKeys, it.days]],
     [APPLY_BATCH, [
       it.i.userId, it.i.mediaType, it.i.mediaId, it.i.season, it.i.episode, it.i.title, it.i.currentTime,
       it.i.totalDuration, it.i.progress, it.i.finished, it.i.positionAt, it.i.firstAt, it.i.receivedAt,
       it.s.itemIdx, it.s.sessionId, it.s.maxPlayed, it.s.firstAt, it.s.lastAt, it.s.completed, it.s.receivedAt,
       it.c.sessionIdx, it.c.at, it.c.maxPlayed, it.c.firstAt, it.c.lastAt, it.c.completed,
+      it.h.sessionIdx, it.h.hour, it.h.maxPlayed, maxStreamsPerUser * 3600,
     ]],
   ];
 }
@@ -230,14 +317,17 @@ export function flushStatements(items: PendingItem[], finishedPercent: number): 
 /** The write side of `watch_history`: one transaction with a fixed number of statements per flush. */
 @Injectable()
 export class PlaytimeRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   /**
    * Writes a coalesced batch (each key at most once). Four statements inside one transaction
    * (six with BEGIN/COMMIT) whatever the batch size (see `flushStatements`).
    */
   async applyBatch(items: PendingItem[], finishedPercent: number): Promise<FlushResult> {
-    const plan = flushStatements(items, finishedPercent);
+    const plan = flushStatements(items, finishedPercent, this.config.MAX_STREAMS_PER_USER);
     const runner = this.dataSource.createQueryRunner();
     let statements = 0;
     await runner.connect();
@@ -266,7 +356,8 @@ export class PlaytimeRepository {
 
 /**
  * Column arrays for `unnest`: one set per item, one per session (with the 1-based item index),
- * one per receipt checkpoint of a session (with the 1-based session index).
+ * one per receipt checkpoint and one per hour of a session (with the 1-based session index), and
+ * the UTC days the batch's heartbeats fall on.
  */
 export function columns(items: PendingItem[], finishedPercent: number) {
   const i = {
@@ -285,6 +376,7 @@ export function columns(items: PendingItem[], finishedPercent: number) {
     sessionIdx: [] as number[], at: [] as Date[], maxPlayed: [] as number[], firstAt: [] as Date[], lastAt: [] as Date[],
     completed: [] as boolean[],
   };
+  const h = { sessionIdx: [] as number[], hour: [] as Date[], maxPlayed: [] as number[] };
   const users = new Set<string>();
   const days = new Set<number>();
   items.forEach((item, n) => {
@@ -306,10 +398,13 @@ export function columns(items: PendingItem[], finishedPercent: number) {
         c.sessionIdx.push(sessionIdx); c.at.push(new Date(r.at)); c.maxPlayed.push(r.maxPlayed);
         c.firstAt.push(new Date(r.firstAt)); c.lastAt.push(new Date(r.lastAt)); c.completed.push(r.completed);
       }
-      days.add(utcDayNumber(sess.lastAt));
+      for (const [hour, played] of sess.hours) {
+        h.sessionIdx.push(sessionIdx); h.hour.push(new Date(hour)); h.maxPlayed.push(played);
+        days.add(utcDayNumber(hour));
+      }
     }
   });
-  return { i, s, c, userIds: [...users], days: [...days].sort((a, b) => a - b) };
+  return { i, s, c, h, userIds: [...users], days: [...days].sort((a, b) => a - b) };
 }
 
 /** Days since 1970-01-01 (UTC) of an epoch-ms instant: the key of a day's bucket lock. */

@@ -10,7 +10,7 @@
 export const LOCK_IDS = {
   /** One-key session lock: serialises migrations across instances. */
   migrations: 727_001,
-  /** Per user (key: hashtext(user_id)): flushes take it shared, history deletes exclusively. */
+  /** Per user (key: hashtext(user_id)), exclusive: flushes (delete wins, per-user ceiling) and history deletes. */
   user: 727_002,
   /** Catalogue seeding (key 0). */
   catalogSeed: 727_003,
@@ -18,8 +18,6 @@ export const LOCK_IDS = {
   bucketDay: 727_004,
   /** Tombstone pruning (key 0): one instance prunes at a time. */
   tombstonePrune: 727_005,
-  /** Per user and UTC hour of credited time (key: hashtext(user_id)), for the per-user ceiling. */
-  userHour: 727_006,
 } as const;
 
 /** `true` only when no two names share a value: the union of values is as long as the list of names. */

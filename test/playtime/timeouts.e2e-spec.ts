@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import type { Heartbeat } from '../../src/playtime/heartbeat.js';
-import { USER_LOCK_NAMESPACE } from '../../src/playtime/playtime.repository.js';
+import { LOCK_IDS } from '../../src/watch/lock-ids.js';
 import { createTestApp, type TestApp } from '../utils/create-app.js';
 import { createTestDatabase } from '../utils/test-database.js';
 import { TcpProxy } from '../utils/tcp-proxy.js';
@@ -19,7 +19,7 @@ async function holdUserLock(url: string, userId: string): Promise<{ release: () 
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   await client.query('BEGIN');
-  await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [USER_LOCK_NAMESPACE, userId]);
+  await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_IDS.user, userId]);
   return {
     release: async () => {
       await client.query('COMMIT');

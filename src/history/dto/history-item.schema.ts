@@ -12,7 +12,7 @@ export const historyItemSchema = z
     totalDuration: z.number().meta({ example: 8400 }),
     progress: z.number().int().min(0).max(100).meta({ description: 'round(100 × currentTime / totalDuration)', example: 75 }),
     resumeAt: z.number().meta({ description: 'Where a player should seek: currentTime, or 0 when finished or below MIN_RESUME_PERCENT.', example: 6300 }),
-    totalPlayedSeconds: z.number().meta({ description: 'Sum over sessions of the largest playedSeconds, clamped for plausibility.', example: 5000 }),
+    totalPlayedSeconds: z.number().meta({ description: 'Sum over sessions of the largest playedSeconds, clamped for plausibility (per session) and to MAX_STREAMS_PER_USER × 3600 s per user and UTC hour.', example: 5000 }),
     finished: z.boolean().meta({ description: 'progress ≥ FINISHED_PERCENT at the latest position.' }),
     completedCount: z.number().int().meta({ description: 'Sessions that reached FINISHED_PERCENT.', example: 0 }),
     lastWatchedAt: z.string().meta({ format: 'date-time', example: '2025-12-15T14:30:00.000Z' }),
