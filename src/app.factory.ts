@@ -2,13 +2,13 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { Logger } from 'nestjs-pino';
 import { AppModule, type AppModuleOptions } from './app.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
 import { createValidationPipe } from './common/validation.js';
 import { harden } from './common/http-hardening.js';
 import { requestId } from './logging/logger-options.js';
+import { AppLogger } from './logging/logging.module.js';
 
 /** Request bodies above this are refused with 413 (a full batch of 100 heartbeats is ~30 KB). */
 const BODY_LIMIT_BYTES = 256 * 1024;
@@ -29,7 +29,7 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
     forceCloseConnections: true,
     bufferLogs: true,
   });
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(AppLogger));
   app
     .getHttpAdapter()
     .getInstance()

@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { LoggerModule } from 'nestjs-pino';
 import { loggerOptions } from './logging/logger-options.js';
+import { LoggingModule } from './logging/logging.module.js';
 import { ScheduleModule } from '@nestjs/schedule';
 import { ThrottlerModule, type ThrottlerStorage } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -36,7 +36,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config, clock),
-        LoggerModule.forRoot(loggerOptions(config, interactive)),
+        LoggingModule.forRoot(loggerOptions(config, interactive)),
         TypeOrmModule.forRoot(dataSourceOptions(databaseUrl, 20, serviceTimeouts(config))),
         ScheduleModule.forRoot(),
         // Limits shared through Redis when REDIS_URL is set (falling back to memory per call while

@@ -102,7 +102,7 @@ async function main(): Promise<number> {
     code = 1;
   }
   try {
-    await embedded?.stop();
+    await embedded?.stop({ waitForClientsMs: config.SHUTDOWN_FLUSH_TIMEOUT_MS });
   } catch (err) {
     logger.error(`could not stop the embedded PostgreSQL: ${(err as Error).message}`);
     code = 1;

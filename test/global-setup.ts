@@ -1,9 +1,9 @@
 import './utils/ts-resolve-hook.cjs';
+import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { EmbeddedPostgres } from '../src/database/embedded-postgres.js';
 import { migrateDatabase } from '../src/database/run-migrations.js';
 import { TEMPLATE_DB, serverUrl, withAdminClient } from './utils/test-database.js';
-import { ensureBuilt } from './utils/child-server.js';
 
 /**
  * Starts the embedded PostgreSQL (unless DATABASE_URL names a server), then builds a migrated
@@ -11,13 +11,14 @@ import { ensureBuilt } from './utils/child-server.js';
  */
 export default async function globalSetup(): Promise<void> {
   // Tests that start the built service need dist/ up to date: build once here, never from
-  // several workers at the same time.
-  ensureBuilt();
+  // several workers at the same time, and only when something changed (as `npm start` does).
+  execFileSync(process.execPath, [resolve('scripts/build-if-changed.mjs')], { stdio: 'inherit' });
   let base = process.env.DATABASE_URL;
   if (!base) {
-    // TEST_PG_PORT lets two test runs on one machine use separate servers.
-    const port = Number(process.env.TEST_PG_PORT ?? 54339);
-    const pg = new EmbeddedPostgres(resolve(`.data/test-${port}`), port);
+    // A port picked free and kept under .data/test (as `npm start` does), or TEST_PG_PORT: a
+    // fixed port with its own data directory, for test runs that want to choose.
+    const fixed = process.env.TEST_PG_PORT ? Number(process.env.TEST_PG_PORT) : undefined;
+    const pg = new EmbeddedPostgres(resolve(fixed ? `.data/test-${fixed}` : '.data/test'), fixed);
     base = await pg.start();
     (globalThis as { __embeddedPg?: EmbeddedPostgres }).__embeddedPg = pg;
   }

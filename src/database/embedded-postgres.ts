@@ -6,6 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 
 const execFile = promisify(execFileCb);
 
@@ -21,6 +22,9 @@ type OsUser = { uid: number; gid: number };
 export class EmbeddedPostgresError extends Error {
   override name = 'EmbeddedPostgresError';
 }
+
+/** Client connections other than the one asking. */
+const OTHER_CLIENTS_SQL = `SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`;
 
 /** How many times start-up picks another port when the chosen one is taken before the server binds it. */
 const PORT_ATTEMPTS = 5;
@@ -129,12 +133,46 @@ export class EmbeddedPostgres {
    * live process of this checkout started (the service's, seen from a CLI) is left alone unless
    * `owner` is set.
    */
-  async stop(opts: { owner?: boolean } = {}): Promise<void> {
+  async stop(opts: { owner?: boolean; waitForClientsMs?: number } = {}): Promise<void> {
     if (!this.started || (!this.owned && !opts.owner)) return;
+    if (opts.waitForClientsMs) await this.waitForOtherClients(opts.waitForClientsMs);
     const bin = await loadBinaries();
     await this.exec(bin.pg_ctl, ['stop', '-w', '-t', '60', '-m', 'fast', '-D', this.pgData], await osUser());
     this.started = false;
     this.log('embedded PostgreSQL stopped');
+  }
+
+  /**
+   * Other instances may use this server through DATABASE_URL and be making their own final flush
+   * right now (a supervisor or a terminal stops them all at once). Stopping the server under them
+   * would lose their data, so wait, up to `ms`, until no other client is connected.
+   */
+  private async waitForOtherClients(ms: number): Promise<void> {
+    const deadline = performance.now() + ms;
+    let announced = false;
+    for (;;) {
+      let others: number;
+      const client = new pg.Client({ connectionString: this.url() });
+      try {
+        await client.connect();
+        const { rows } = await client.query<{ n: number }>(OTHER_CLIENTS_SQL);
+        others = rows[0].n;
+      } catch {
+        return; // not reachable: nothing to wait for
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+      if (others === 0) return;
+      if (performance.now() >= deadline) {
+        this.log(`stopping the embedded PostgreSQL with ${others} other client(s) still connected`);
+        return;
+      }
+      if (!announced) {
+        this.log(`waiting for ${others} other client(s) of the embedded PostgreSQL to disconnect (up to ${Math.round(ms / 1000)} s)`);
+        announced = true;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
 
   private get portFile(): string {

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { RequestMethod } from '@nestjs/common';
-import type { Params } from 'nestjs-pino';
+import type { LoggingParams } from './logging.module.js';
 import type { AppConfig } from '../config/app-config.js';
 import { rootLogger } from './root-logger.js';
 
@@ -23,7 +23,7 @@ const QUIET_ROUTES = /^\/(health|metrics)(\/|$)/;
  * one per flush; never the Authorization header, cookies or a token in a body. Pretty-printed when
  * run by hand in a terminal outside production.
  */
-export function loggerOptions(config: AppConfig, interactive: boolean): Params {
+export function loggerOptions(config: AppConfig, interactive: boolean): LoggingParams {
   return {
     // Every route (the library's default pattern does not match under the Fastify adapter).
     forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],

@@ -35,7 +35,11 @@ export function rootLogger(config: Pick<AppConfig, 'LOG_LEVEL' | 'NODE_ENV'>, in
  * used before the application exists: `Logger.overrideLogger(new PinoNestLogger(root))`.
  */
 export class PinoNestLogger implements LoggerService {
-  constructor(private readonly pino: Pino) {}
+  private readonly target: () => Pino;
+
+  constructor(pino: Pino | (() => Pino)) {
+    this.target = typeof pino === 'function' ? pino : () => pino;
+  }
 
   log(message: unknown, ...rest: unknown[]): void {
     this.call('info', message, rest);
@@ -57,11 +61,14 @@ export class PinoNestLogger implements LoggerService {
   }
 
   private call(level: 'info' | 'error' | 'warn' | 'debug' | 'trace' | 'fatal', message: unknown, rest: unknown[]): void {
-    // Nest passes the context last.
+    const pino = this.target();
+    // Nest passes the context last; its exception handlers pass (message, stack, context).
     const context = rest.length ? rest[rest.length - 1] : undefined;
     const fields: Record<string, unknown> = context === undefined ? {} : { context };
-    if (message instanceof Error) this.pino[level]({ ...fields, err: message });
-    else if (typeof message === 'object' && message !== null) this.pino[level]({ ...fields, ...message });
-    else this.pino[level](fields, String(message));
+    const stack = rest.length === 2 && typeof rest[0] === 'string' && /\n\s*at /.test(rest[0]) ? rest[0] : undefined;
+    if (message instanceof Error) pino[level]({ ...fields, err: message });
+    else if (typeof message === 'object' && message !== null) pino[level]({ ...fields, ...message });
+    else if (stack) pino[level]({ ...fields, err: Object.assign(new Error(String(message)), { stack }) });
+    else pino[level](fields, String(message));
   }
 }

@@ -19,7 +19,7 @@ export function newestMtime(dir: string): number {
 export function ensureBuilt(): void {
   const sources = Math.max(newestMtime(resolve('src')), newestMtime(resolve('migrations')));
   if (existsSync(BUILT_MAIN) && statSync(BUILT_MAIN).mtimeMs >= sources) return;
-  execFileSync(process.execPath, [resolve('node_modules/@nestjs/cli/bin/nest.js'), 'build'], { stdio: 'inherit' });
+  execFileSync(process.execPath, [resolve('node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
 }
 
 export async function freePort(): Promise<number> {
