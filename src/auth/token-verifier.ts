@@ -157,10 +157,22 @@ async function verifyWithKeys(
   throw failure;
 }
 
+const MAX_SUB_LENGTH = 256;
+
+function hasControlCharacter(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
+
 function toUser(payload: JWTPayload): AuthUser {
   const sub = payload.sub;
-  if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256) {
-    throw new UnauthorizedException('Invalid token: sub must be a non-empty string');
+  // The user id is stored as text: PostgreSQL refuses NUL in text, and a control character in an
+  // id is never legitimate, so such a token is refused here rather than failing every later read.
+  if (typeof sub !== 'string' || sub.length === 0 || sub.length > MAX_SUB_LENGTH || hasControlCharacter(sub)) {
+    throw new UnauthorizedException(`Invalid token: sub must be 1–${MAX_SUB_LENGTH} characters without control characters`);
   }
   const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : [];
   return { userId: sub, roles, isAdmin: roles.includes('admin') };

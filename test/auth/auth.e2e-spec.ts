@@ -116,6 +116,18 @@ describe('auth (HS256 with JWT_SECRET)', () => {
     }
   });
 
+  it('401 for a validly signed token whose sub the database could not hold (NUL, control characters, too long)', async () => {
+    const before = t.batcher.counts().heartbeatsAccepted;
+    for (const sub of ['nul\u0000user', 'tab\tuser', 'bell\u0007', 'x'.repeat(257)]) {
+      const token = await hs256({ sub, exp: nowSeconds() + 3600 });
+      expectUnauthorized(await postHeartbeat(`Bearer ${token}`), token);
+      expectUnauthorized(await t.http().get('/v1/history').set('Authorization', `Bearer ${token}`), token);
+    }
+    const longest = await hs256({ sub: 'x'.repeat(256), exp: nowSeconds() + 3600 });
+    await postHeartbeat(`Bearer ${longest}`).expect(202);
+    expect(t.batcher.counts().heartbeatsAccepted).toBe(before + 1);
+  });
+
   it('401 for a token without exp', async () => {
     const token = await hs256({ sub: 'u1', iat: nowSeconds() });
     expectUnauthorized(await postHeartbeat(`Bearer ${token}`), token);
