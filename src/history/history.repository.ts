@@ -238,21 +238,41 @@ export class HistoryRepository {
   }
 
   /** Stored items for the given keys, and the stored state of the given sessions of this user. */
+  /**
+   * The stored state the read-your-own-writes overlay starts from: items, their sessions, delete
+   * marks and, for the per-user ceiling, the seconds already in the given hours (epoch ms).
+   * All of it is read in one REPEATABLE READ snapshot: read on separate connections, a flush
+   * committing in between gave new session maxima next to old item totals, and the overlay then
+   * added nothing (a read right after a heartbeat showed too little).
+   */
   async findItems(
     userId: string,
     keys: Omit<ItemKey, 'userId'>[],
     sessionIds: string[],
-  ): Promise<{ items: Map<string, ListedItem>; sessions: Map<string, StoredSession>; erased: Map<string, number> }> {
+    hours: number[] = [],
+  ): Promise<{ items: Map<string, ListedItem>; sessions: Map<string, StoredSession>; erased: Map<string, number>; used: Map<number, number> }> {
     const keyParams = [
       userId, keys.map((k) => k.mediaType), keys.map((k) => k.mediaId), keys.map((k) => k.seasonNumber), keys.map((k) => k.episodeNumber),
     ];
-    const [rows, sessionRows, tombstones] = await Promise.all([
-      keys.length ? (this.dataSource.query(ITEMS_BY_KEYS, keyParams) as Promise<ItemRow[]>) : Promise.resolve([] as ItemRow[]),
-      sessionIds.length ? (this.dataSource.query(SESSIONS_BY_IDS, [userId, sessionIds]) as Promise<SessionRow[]>) : Promise.resolve([] as SessionRow[]),
-      keys.length && sessionIds.length
-        ? (this.dataSource.query(TOMBSTONES_BY_KEYS, keyParams) as Promise<(Omit<SessionRow, 'session_id'> & { erased_at: Date | null })[]>)
-        : Promise.resolve([]),
-    ]);
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    let rows: ItemRow[] = [];
+    let sessionRows: SessionRow[] = [];
+    let tombstones: (Omit<SessionRow, 'session_id'> & { erased_at: Date | null })[] = [];
+    let usedRows: { hour: string; seconds: number }[] = [];
+    try {
+      await runner.startTransaction('REPEATABLE READ');
+      try {
+        if (keys.length) rows = (await runner.query(ITEMS_BY_KEYS, keyParams)) as ItemRow[];
+        if (sessionIds.length) sessionRows = (await runner.query(SESSIONS_BY_IDS, [userId, sessionIds])) as SessionRow[];
+        if (keys.length && sessionIds.length) tombstones = (await runner.query(TOMBSTONES_BY_KEYS, keyParams)) as typeof tombstones;
+        if (hours.length) usedRows = (await runner.query(USED_BY_HOURS, [userId, hours.map((h) => new Date(h))])) as typeof usedRows;
+      } finally {
+        await runner.commitTransaction().catch(() => undefined);
+      }
+    } finally {
+      await runner.release();
+    }
     const items = new Map<string, ListedItem>();
     for (const r of rows) items.set(keyOf(r), toListedItem(r));
     const erased = new Map<string, number>();
@@ -264,14 +284,7 @@ export class HistoryRepository {
         erased: s.erased_s, hours: new Map(s.hours.map(([h, max, credited]) => [Number(h), { maxPlayed: max, credited }])),
       });
     }
-    return { items, sessions, erased };
-  }
-
-  /** Seconds the user's buckets hold in each of the given hours (epoch ms), for the per-user ceiling. */
-  async usedByHours(userId: string, hours: number[]): Promise<Map<number, number>> {
-    if (!hours.length) return new Map();
-    const rows = (await this.dataSource.query(USED_BY_HOURS, [userId, hours.map((h) => new Date(h))])) as { hour: string; seconds: number }[];
-    return new Map(rows.map((r) => [Number(r.hour), r.seconds]));
+    return { items, sessions, erased, used: new Map(usedRows.map((r) => [Number(r.hour), r.seconds])) };
   }
 
   /** Per `mediaType/mediaId`: the catalogue's title and the title rule's (both null when unknown). */

@@ -202,10 +202,9 @@ export class HistoryService {
     if (!pending.length) return [];
     const sessionIds = pending.flatMap((p) => [...p.sessions.keys()]);
     const hours = [...new Set(pending.flatMap((p) => [...p.sessions.values()].flatMap((s) => [...s.hours.keys()])))];
-    const [{ items, sessions, erased }, titles, used] = await Promise.all([
-      this.repository.findItems(userId, pending, sessionIds),
+    const [{ items, sessions, erased, used }, titles] = await Promise.all([
+      this.repository.findItems(userId, pending, sessionIds, hours),
       this.repository.itemTitles(pending),
-      this.repository.usedByHours(userId, hours),
     ]);
     const inputs = pending.map((p) => {
       const key = itemKeyOf(p);
