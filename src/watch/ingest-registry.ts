@@ -56,7 +56,7 @@ export class IngestRegistry implements OnApplicationBootstrap, BeforeApplication
   }
 
   /** Prunes tombstones no instance can still need; null when another instance is doing it. */
-  async prune(): Promise<{ tombstones: number; instances: number } | null> {
+  async prune(): Promise<{ tombstones: number; instances: number; sessions: number } | null> {
     return this.repository.pruneTombstones(new Date(this.clock.now()), this.config.INSTANCE_LEASE_MS);
   }
 
@@ -82,7 +82,9 @@ export class IngestRegistry implements OnApplicationBootstrap, BeforeApplication
     if (this.stopped) return;
     try {
       const r = await this.prune();
-      if (r && (r.tombstones || r.instances)) this.logger.log({ msg: 'pruned delete bookkeeping', tombstones: r.tombstones, instances: r.instances });
+      if (r && (r.tombstones || r.instances || r.sessions)) {
+        this.logger.log({ msg: 'pruned delete bookkeeping', tombstones: r.tombstones, instances: r.instances, erasedSessions: r.sessions });
+      }
     } catch (err) {
       this.logger.warn(`tombstone pruning failed (${describeDbError(err)}); it runs again at the next tick`);
     }
