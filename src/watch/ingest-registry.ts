@@ -19,6 +19,10 @@ const PRUNE_INTERVAL = 'tombstone-prune';
  *   Everything received later is newer, so the instance never holds data older than its report.
  * - On shutdown, once the final flush left nothing pending, the report is withdrawn.
  * - Every `TOMBSTONE_PRUNE_INTERVAL_MS`, one instance (advisory lock) prunes.
+ *
+ * In write-through mode (`PLAYTIME_FLUSH_INTERVAL_MS=0`) a request's heartbeats are written
+ * before the answer and never held as pending; only the moments between receipt and the flush
+ * taking its user lock are not covered by the report.
  */
 @Injectable()
 export class IngestRegistry implements OnApplicationBootstrap, BeforeApplicationShutdown {
