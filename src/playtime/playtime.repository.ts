@@ -402,6 +402,8 @@ export function columns(items: PendingItem[], finishedPercent: number) {
         h.sessionIdx.push(sessionIdx); h.hour.push(new Date(hour)); h.maxPlayed.push(played);
         days.add(utcDayNumber(hour));
       }
+      // a completion counts in the hour of the session's latest heartbeat
+      days.add(utcDayNumber(sess.lastAt));
     }
   });
   return { i, s, c, h, userIds: [...users], days: [...days].sort((a, b) => a - b) };

@@ -19,6 +19,10 @@ const PRUNE_INTERVAL = 'tombstone-prune';
  *   Everything received later is newer, so the instance never holds data older than its report.
  * - On shutdown, once the final flush left nothing pending, the report is withdrawn.
  * - Every `TOMBSTONE_PRUNE_INTERVAL_MS`, one instance (advisory lock) prunes.
+ *
+ * In write-through mode (`PLAYTIME_FLUSH_INTERVAL_MS=0`) a request's heartbeats are written
+ * before the answer and never held as pending; only the moments between receipt and the flush
+ * taking its user lock are not covered by the report.
  */
 @Injectable()
 export class IngestRegistry implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -56,7 +60,7 @@ export class IngestRegistry implements OnApplicationBootstrap, BeforeApplication
   }
 
   /** Prunes tombstones no instance can still need; null when another instance is doing it. */
-  async prune(): Promise<{ tombstones: number; instances: number } | null> {
+  async prune(): Promise<{ tombstones: number; instances: number; sessions: number } | null> {
     return this.repository.pruneTombstones(new Date(this.clock.now()), this.config.INSTANCE_LEASE_MS);
   }
 
@@ -82,7 +86,9 @@ export class IngestRegistry implements OnApplicationBootstrap, BeforeApplication
     if (this.stopped) return;
     try {
       const r = await this.prune();
-      if (r && (r.tombstones || r.instances)) this.logger.log({ msg: 'pruned delete bookkeeping', tombstones: r.tombstones, instances: r.instances });
+      if (r && (r.tombstones || r.instances || r.sessions)) {
+        this.logger.log({ msg: 'pruned delete bookkeeping', tombstones: r.tombstones, instances: r.instances, erasedSessions: r.sessions });
+      }
     } catch (err) {
       this.logger.warn(`tombstone pruning failed (${describeDbError(err)}); it runs again at the next tick`);
     }

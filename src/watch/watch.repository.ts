@@ -18,6 +18,10 @@ export const TRY_PRUNE_LOCK = `SELECT pg_try_advisory_xact_lock(${LOCK_IDS.tombs
  * than the oldest low-water mark of the live instances: no instance can still hold data received
  * before that mark, so nothing such a tombstone keeps out can reach a flush any more. With no
  * live instance reported (min is NULL) nothing is pruned.
+ *
+ * Also the erased sessions (kept only as the baseline of a session that might go on after a
+ * delete) whose latest heartbeat is more than 31 days old: a heartbeat may carry an `occurredAt`
+ * at most 30 days old, so such a session is over.
  */
 export const PRUNE_TOMBSTONES = `
   WITH gone AS (
@@ -31,8 +35,13 @@ export const PRUNE_TOMBSTONES = `
   pruned AS (
     DELETE FROM history_tombstones WHERE deleted_at < (SELECT h FROM horizon)
     RETURNING 1
+  ),
+  sessions_over AS (
+    DELETE FROM watch_sessions WHERE erased AND last_at < $1::timestamptz - interval '31 days'
+    RETURNING 1
   )
-  SELECT (SELECT count(*) FROM pruned)::int AS tombstones, (SELECT count(*) FROM gone)::int AS instances`;
+  SELECT (SELECT count(*) FROM pruned)::int AS tombstones, (SELECT count(*) FROM gone)::int AS instances,
+         (SELECT count(*) FROM sessions_over)::int AS sessions`;
 
 @Injectable()
 export class WatchRepository {
@@ -47,11 +56,11 @@ export class WatchRepository {
   }
 
   /** Null when another instance is pruning right now. */
-  async pruneTombstones(now: Date, leaseMs: number): Promise<{ tombstones: number; instances: number } | null> {
+  async pruneTombstones(now: Date, leaseMs: number): Promise<{ tombstones: number; instances: number; sessions: number } | null> {
     return this.dataSource.transaction(async (m) => {
       const [{ got }] = (await m.query(TRY_PRUNE_LOCK)) as { got: boolean }[];
       if (!got) return null;
-      const [counts] = (await m.query(PRUNE_TOMBSTONES, [now, leaseMs])) as { tombstones: number; instances: number }[];
+      const [counts] = (await m.query(PRUNE_TOMBSTONES, [now, leaseMs])) as { tombstones: number; instances: number; sessions: number }[];
       return counts;
     });
   }

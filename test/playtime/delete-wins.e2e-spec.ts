@@ -154,6 +154,19 @@ describe('delete wins across instances', () => {
     expect(pruned?.instances).toBe(1);
     expect(await tombstones()).toBe(0);
   });
+
+  it('drops erased sessions once they are over (latest heartbeat more than 31 days old), and only those', async () => {
+    const old = a.clock.now() - 32 * 86_400_000;
+    await a.db.query(
+      `INSERT INTO watch_sessions (user_id, session_id, media_type, media_id, first_at, last_at, erased)
+       VALUES ($1, $2, 'movie', 1, $4, $4, true), ($1, $3, 'movie', 1, $4, $4, false), ($1, $5, 'movie', 1, $6, $6, true)`,
+      [user, randomUUID(), randomUUID(), new Date(old), randomUUID(), new Date(a.clock.now() - 86_400_000)],
+    );
+    const pruned = await a.app.get(IngestRegistry).prune();
+    expect(pruned?.sessions).toBe(1);
+    const { rows } = await a.db.query(`SELECT erased FROM watch_sessions WHERE user_id = $1 ORDER BY erased`, [user]);
+    expect(rows.map((r) => r.erased)).toEqual([false, true]);
+  });
 });
 
 describe('tombstones on a single instance', () => {
