@@ -18,13 +18,14 @@ export function rootLogger(config: Pick<AppConfig, 'LOG_LEVEL' | 'NODE_ENV'>, in
   const key = `${level}|${pretty}`;
   let root = roots.get(key);
   if (!root) {
-    root = pino({
-      level,
-      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-      ...(pretty
-        ? { transport: { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } }
-        : {}),
-    });
+    const options = { level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
+    root = pretty
+      ? pino({ ...options, transport: { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } })
+      : // Synchronous writes: pino's default stdout stream buffers and registers an exit hook that
+        // flushes synchronously, which spins while the reader of a full pipe has stopped reading
+        // (a Jest worker then "failed to exit gracefully"). A line written is a line out, also
+        // right before process.exit().
+        pino(options, pino.destination({ dest: 1, sync: true }));
     roots.set(key, root);
   }
   return root;
