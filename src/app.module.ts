@@ -7,6 +7,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from './auth/auth.module.js';
 import { CatalogModule } from './catalog/catalog.module.js';
 import { Clock } from './common/clock.js';
+import { WindowThrottlerStorage } from './common/window-throttler.storage.js';
 import { APP_CONFIG, type AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DemoModule } from './demo/demo.module.js';
@@ -40,13 +41,14 @@ export class AppModule {
         TypeOrmModule.forRoot(dataSourceOptions(databaseUrl)),
         ScheduleModule.forRoot(),
         // Limits shared through Redis when REDIS_URL is set (falling back to memory per call while
-        // Redis is down); otherwise the throttler's own in-memory storage, per instance.
+        // Redis is down); otherwise a fixed-window counter in memory, per instance (O(1) a request,
+        // unlike the package's default storage).
         ThrottlerModule.forRootAsync({
           imports: [RedisModule],
-          inject: [APP_CONFIG, REDIS_THROTTLER_STORAGE],
-          useFactory: (appConfig: AppConfig, storage: ThrottlerStorage | null) => ({
+          inject: [APP_CONFIG, REDIS_THROTTLER_STORAGE, Clock],
+          useFactory: (appConfig: AppConfig, storage: ThrottlerStorage | null, appClock: Clock) => ({
             throttlers: playtimeThrottlers(appConfig),
-            ...(storage ? { storage } : {}),
+            storage: storage ?? new WindowThrottlerStorage(() => appClock.now()),
           }),
         }),
         MetricsModule,
