@@ -1,9 +1,11 @@
 import 'reflect-metadata';
+import cluster from 'node:cluster';
 import { Logger } from '@nestjs/common';
 import { createApp } from './app.factory.js';
 import { resolveHmacSecret } from './auth/dev-secret.js';
 import { signToken } from './auth/sign-token.js';
 import { CatalogService } from './catalog/catalog.service.js';
+import { runPrimary } from './cluster/primary.js';
 import { ConfigError, loadConfig, type AppConfig } from './config/app-config.js';
 import { resolveDatabase } from './database/database-url.js';
 import { migrateDatabase } from './database/run-migrations.js';
@@ -19,6 +21,8 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  // WEB_CONCURRENCY > 1: this process starts the database and the workers; each worker runs on.
+  if (config.WEB_CONCURRENCY > 1 && cluster.isPrimary) return runPrimary(config);
   const logger = new Logger('Playtime');
   const { url, embedded } = await resolveDatabase(config);
   const applied = await migrateDatabase(url);

@@ -67,6 +67,7 @@ export const envSchema = z
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     PORT: int(0, 65535).default(3000),
     HOST: z.string().trim().min(1).default('0.0.0.0'),
+    WEB_CONCURRENCY: int(1, 256).default(1),
     DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
     PLAYTIME_DATA_DIR: z.string().trim().min(1).default('.data'),
     EMBEDDED_PG_PORT: int(1, 65535).default(54329),
