@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { loggerOptions } from './logging/logger-options.js';
+import { AccessLogModule } from './logging/access-log.js';
 import { ScheduleModule } from '@nestjs/schedule';
 import { ThrottlerModule, type ThrottlerStorage } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -38,6 +39,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config, clock),
         LoggerModule.forRoot(loggerOptions(config, interactive)),
+        AccessLogModule,
         TypeOrmModule.forRoot(dataSourceOptions(databaseUrl)),
         ScheduleModule.forRoot(),
         // Limits shared through Redis when REDIS_URL is set (falling back to memory per call while
