@@ -19,7 +19,7 @@
  */
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -141,6 +141,8 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 
 interface Database {
   url(name: string): string;
+  /** The postmaster's pid when it runs on this machine: PostgreSQL CPU is its process tree only. */
+  postmaster: number | null;
   source: string;
   version: string;
   settings: Record<string, string>;
@@ -194,7 +196,17 @@ async function startDatabase(): Promise<Database> {
   );
   const settings: Record<string, string> = {};
   for (const r of rows) settings[r.name] = r.unit ? `${r.setting} (${r.unit})` : r.setting;
-  return { url: urlOf, source, version: settings.server_version ?? '?', settings, statements };
+  // Our backend's parent is the postmaster, when the server is local (other PostgreSQL servers on
+  // the machine then count as "other", not as ours).
+  const backend = (await admin.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+  let postmaster: number | null = null;
+  try {
+    const stat = readFileSync(`/proc/${backend}/stat`, 'utf8');
+    if (stat.includes('(postgres)')) postmaster = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    postmaster = null;
+  }
+  return { url: urlOf, postmaster, source, version: settings.server_version ?? '?', settings, statements };
 }
 
 async function freshDatabase(db: Database, name: string): Promise<string> {
@@ -373,7 +385,12 @@ async function runMode(db: Database, plan: ModePlan, secret: string, clockStart:
 type CpuSnapshot = { procs: ReturnType<typeof allProcessesCpu>; machine: ReturnType<typeof machineCpuMs> };
 
 /** Who used the CPU during a step, % of one core; "other" names the largest other consumers. */
-function cpuShares(a: CpuSnapshot, b: CpuSnapshot, wallMs: number, pids: { service: Set<number>; loadgen: number }): StepResult['cpu'] & { ms: { service: number; postgres: number } } {
+function cpuShares(
+  a: CpuSnapshot,
+  b: CpuSnapshot,
+  wallMs: number,
+  pids: { service: Set<number>; loadgen: number; postgres: Set<number> | null },
+): StepResult['cpu'] & { ms: { service: number; postgres: number } } {
   const d = cpuDelta(a.procs, b.procs);
   const pct = (ms: number) => Math.round((100 * ms) / wallMs);
   let postgres = 0;
@@ -386,7 +403,7 @@ function cpuShares(a: CpuSnapshot, b: CpuSnapshot, wallMs: number, pids: { servi
       continue;
     }
     if (pid === pids.loadgen) continue;
-    if (v.comm === 'postgres') postgres += v.ms;
+    if (pids.postgres ? pids.postgres.has(pid) : v.comm === 'postgres') postgres += v.ms;
     else {
       others += v.ms;
       byComm.set(v.comm, (byComm.get(v.comm) ?? 0) + v.ms);
@@ -433,7 +450,7 @@ async function runStep(
   const cpu1 = { procs: allProcessesCpu(), machine: machineCpuMs() };
   const wall = performance.now() - t0;
   // The service with its workers (WEB_CONCURRENCY > 1).
-  const { ms: cpuMsOf, ...cpu } = cpuShares(cpu0, cpu1, wall, { service: processTree(svc.child.pid!), loadgen: lgPid });
+  const { ms: cpuMsOf, ...cpu } = cpuShares(cpu0, cpu1, wall, { service: processTree(svc.child.pid!), loadgen: lgPid, postgres: db.postmaster ? processTree(db.postmaster) : null });
   const svc1 = await serviceCounters(svc, adminToken);
   const pg1 = await pgSnapshot(db, dbName);
   const elapsedMs = performance.now() - t0;
@@ -610,7 +627,11 @@ async function runReads(db: Database, secret: string): Promise<BenchResults['rea
       const t0 = performance.now();
       const r = await rl.ipc.call<ReadResult>('run', { route, durationMs: cfg.read.durationMs, connections: cfg.read.connections }, cfg.read.durationMs + 60_000);
       const c1 = { procs: allProcessesCpu(), machine: machineCpuMs() };
-      const { ms } = cpuShares(c0, c1, performance.now() - t0, { service: processTree(svc.child.pid!), loadgen: rl.child.pid! });
+      const { ms } = cpuShares(c0, c1, performance.now() - t0, {
+        service: processTree(svc.child.pid!),
+        loadgen: rl.child.pid!,
+        postgres: db.postmaster ? processTree(db.postmaster) : null,
+      });
       const ok = r.requests - r.non2xx - r.errors;
       cpuUs[route] = { service: ok > 0 ? (ms.service * 1000) / ok : null, postgres: ok > 0 ? (ms.postgres * 1000) / ok : null };
       routes.push(r);
