@@ -618,10 +618,10 @@ async function runReads(db: Database, secret: string): Promise<BenchResults['rea
   // The service rolls up missed report days at start-up: let that finish before measuring.
   const quietMs = await waitQuiet(dbName);
   const rl = forkChild(SCRIPTS.read, 'read-load');
+  const routes: ReadResult[] = [];
+  const cpuUs: Record<string, { service: number | null; postgres: number | null }> = {};
   try {
     await rl.ipc.call('init', { base: svc.base, secret, users: cfg.read.users, sample: cfg.read.sample, movies: cfg.read.movies }, 120_000);
-    const routes: ReadResult[] = [];
-    const cpuUs: Record<string, { service: number | null; postgres: number | null }> = {};
     for (const route of ['continue-watching', 'resume', 'stats'] as const) {
       const c0 = { procs: allProcessesCpu(), machine: machineCpuMs() };
       const t0 = performance.now();
@@ -640,11 +640,24 @@ async function runReads(db: Database, secret: string): Promise<BenchResults['rea
           `CPU per request: service ${fmt(cpuUs[route].service)} µs, PostgreSQL ${fmt(cpuUs[route].postgres)} µs`,
       );
     }
-    return { seed: { users: cfg.read.users, ...seed, quietMs }, routes, cpuUs, baseline: await readBaseline() };
   } finally {
     await endChild(rl);
     await stopChild(svc.child, 60_000);
   }
+  // Continue watching once more through two workers on the same data: what one port with a
+  // process per core gives a read-heavy load (the target above is on one worker).
+  let twoWorkers: ReadRouteResult;
+  const svc2 = await startService('read-two-workers', url, secret, { WEB_CONCURRENCY: '2' });
+  const rl2 = forkChild(SCRIPTS.read, 'read-load-two-workers');
+  try {
+    await rl2.ipc.call('init', { base: svc2.base, secret, users: cfg.read.users, sample: cfg.read.sample, movies: cfg.read.movies }, 120_000);
+    twoWorkers = await rl2.ipc.call<ReadResult>('run', { route: 'continue-watching', durationMs: cfg.read.durationMs, connections: cfg.read.connections }, cfg.read.durationMs + 60_000);
+    log(`reads continue-watching, WEB_CONCURRENCY=2: ${Math.round(twoWorkers.requestsPerSec)} req/s, p50 ${twoWorkers.p50} ms, p99 ${twoWorkers.p99} ms`);
+  } finally {
+    await endChild(rl2);
+    await stopChild(svc2.child, 60_000);
+  }
+  return { seed: { users: cfg.read.users, ...seed, quietMs }, routes, cpuUs, baseline: await readBaseline(), twoWorkers };
 }
 
 /**

@@ -100,6 +100,8 @@ export function renderMarkdown(r: BenchResults): string {
       const c = r.reads.cpuUs?.[q.route];
       out.push(`| GET ${q.path} | ${int(q.requestsPerSec)} | ${ms(q.p50)} | ${ms(q.p99)} | ${ms(q.max)} | ${int(q.non2xx + q.errors)} | ${c ? `${int(c.service)} / ${int(c.postgres)}` : 'n/a'} |`);
     }
+    const two = r.reads.twoWorkers;
+    if (two) out.push(`| GET ${two.path}, WEB_CONCURRENCY=2 | ${int(two.requestsPerSec)} | ${ms(two.p50)} | ${ms(two.p99)} | ${ms(two.max)} | ${int(two.non2xx + two.errors)} | |`);
     const base = r.reads.baseline;
     if (base) out.push(`| baseline: GET ${base.path}, ${base.from} | ${int(base.requestsPerSec)} | ${ms(base.p50)} | ${ms(base.p99)} | ${ms(base.max)} | ${int(base.non2xx + base.errors)} | |`);
   }

@@ -123,6 +123,8 @@ export interface BenchResults {
     routes: ReadRouteResult[];
     /** Continue watching before this work (bench/results/baseline.json): the reference of the ≥ 2× target. */
     baseline?: (ReadRouteResult & { from: string }) | null;
+    /** Continue watching through WEB_CONCURRENCY=2 on the same data. */
+    twoWorkers?: ReadRouteResult | null;
     /** CPU per request of each route over its run, µs: the service (all workers) and PostgreSQL. */
     cpuUs?: Record<string, { service: number | null; postgres: number | null }>;
   } | null;
