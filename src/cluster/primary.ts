@@ -35,10 +35,13 @@ export async function runPrimary(config: AppConfig): Promise<void> {
   const fork = () => {
     const w = cluster.fork({ DATABASE_URL: url });
     workers.add(w);
+    let listening = false;
+    w.once('listening', () => (listening = true));
     w.on('exit', (code, signal) => {
       workers.delete(w);
       if (stopping) {
-        if (code !== 0) {
+        // A worker still starting has no handler yet and dies of the signal: it had accepted nothing.
+        if (code !== 0 && !(signal && !listening)) {
           failed = true;
           logger.error(`worker ${w.process.pid} exited with ${signal ?? `code ${code}`} while stopping`);
         }
