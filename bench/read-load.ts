@@ -86,17 +86,26 @@ async function run(r: ReadRun): Promise<ReadResult> {
   };
 }
 
+export interface PostRun {
+  base: string;
+  body: string;
+  durationMs: number;
+  connections: number;
+  /** Extra request headers (e.g. one viewer's Authorization, for a hot-key profile). */
+  headers?: Record<string, string>;
+}
+
 /**
  * The bare Fastify ceiling measured with autocannon too (one fixed heartbeat body): the figure the
  * prototypes reported, where autocannon's own CPU is part of the limit.
  */
-async function post(r: { base: string; body: string; durationMs: number; connections: number }): Promise<ReadResult> {
+async function post(r: PostRun): Promise<ReadResult> {
   const res = await autocannon({
     url: `${r.base}/v1/playtime`,
     connections: r.connections,
     duration: r.durationMs / 1000,
     timeout: 30,
-    requests: [{ method: 'POST', headers: { 'content-type': 'application/json' }, body: r.body }],
+    requests: [{ method: 'POST', headers: { 'content-type': 'application/json', ...r.headers }, body: r.body }],
   });
   const statuses: Record<string, number> = {};
   for (const [code, v] of Object.entries(res.statusCodeStats ?? {})) statuses[code] = v.count;
@@ -117,7 +126,7 @@ async function post(r: { base: string; body: string; durationMs: number; connect
 serveIpc(async (type, payload) => {
   switch (type) {
     case 'post':
-      return post(payload as { base: string; body: string; durationMs: number; connections: number });
+      return post(payload as PostRun);
     case 'init': {
       cfg = payload as ReadInit;
       sample.length = 0;

@@ -3,7 +3,7 @@
  * RS256 and ES256 tokens, uncached (a cache of 0 entries: every call verifies from scratch, as
  * before the cache) and cached (the same token again, as a client sends it every 10–30 s).
  *
- *   npx nest build && node dist/bench/token-verify.js [--iterations=20000]
+ *   npm run build && node dist/bench/token-verify.js [--iterations=20000]
  */
 import 'reflect-metadata';
 import { createServer } from 'node:http';

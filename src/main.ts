@@ -1,10 +1,12 @@
 import 'reflect-metadata';
+import cluster from 'node:cluster';
 import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from './app.factory.js';
 import { resolveHmacSecret } from './auth/dev-secret.js';
 import { signToken } from './auth/sign-token.js';
 import { CatalogService } from './catalog/catalog.service.js';
+import { runPrimary } from './cluster/primary.js';
 import { ConfigError, loadConfig, type AppConfig } from './config/app-config.js';
 import { resolveDatabase } from './database/database-url.js';
 import { EmbeddedPostgres, EmbeddedPostgresError } from './database/embedded-postgres.js';
@@ -56,6 +58,12 @@ async function main(): Promise<number> {
   const interactive = process.stdout.isTTY === true;
   // Lines logged before the application exists use the same pino logger as the application.
   Logger.overrideLogger(new PinoNestLogger(rootLogger(config, interactive)));
+  // WEB_CONCURRENCY > 1: this process starts the database and the workers, and exits by itself
+  // once every worker has drained and flushed; each worker runs the code below.
+  if (config.WEB_CONCURRENCY > 1 && cluster.isPrimary) {
+    await runPrimary(config);
+    return new Promise<number>(() => undefined);
+  }
   const logger = new Logger('Playtime');
   const stop = new StopSignal(logger);
 

@@ -58,14 +58,17 @@ export function renderMarkdown(r: BenchResults): string {
   out.push('|---|---:|');
   if (r.bare) {
     out.push(`| bare Fastify route, same JSON → 202 (${r.bare.connections} connections): heartbeats/s, p50 / p99 ms | ${int(r.bare.acceptedPerSec)}, ${ms(r.bare.latency.p50)} / ${ms(r.bare.latency.p99)} |`);
-    out.push(`| the same bare Fastify under autocannon (one fixed body, as the prototypes measured it): requests/s, p50 / p99 ms | ${int(r.bare.autocannon.requestsPerSec)}, ${ms(r.bare.autocannon.p50)} / ${ms(r.bare.autocannon.p99)} |`);
+    const ac = r.bare.autocannon;
+    if (ac) out.push(`| the same bare Fastify under autocannon (one fixed body, as the prototypes measured it): requests/s, p50 / p99 ms | ${int(ac.requestsPerSec)}, ${ms(ac.p50)} / ${ms(ac.p99)} |`);
   }
+  if (r.nest) out.push(`| Nest on Fastify, the same route, no guards (${r.nest.connections} connections): heartbeats/s, p50 / p99 ms | ${int(r.nest.acceptedPerSec)}, ${ms(r.nest.latency.p50)} / ${ms(r.nest.latency.p99)} |`);
   const ft = bk?.flushTimings;
   if (ft) out.push(`| service flushes during the ${int(keyRate)}/s step: rows/s while flushing (${ft.flushes} flushes, ${int(ft.rows)} rows, ${int(ft.ms)} ms) | ${int(ft.rowsPerSec)} |`);
   if (r.raw) out.push(`| raw: the same flush SQL on the same rows from a script (${r.raw.timedBatches} batches, ${int(r.raw.rows)} rows, ${int(r.raw.ms)} ms): rows/s | ${int(r.raw.rowsPerSec)} |`);
   const si = satStep(r.singleIp ?? undefined);
   if (si) out.push(`| batched at saturation with every request from one IP (no X-Forwarded-For, PLAYTIME_IP_RATE_LIMIT raised): heartbeats/s, p50 / p99 ms | ${int(si.acceptedPerSec)}, ${ms(si.latency.p50)} / ${ms(si.latency.p99)} |`);
   out.push('');
+  out.push(...cpuTable(r));
   if (r.config === 'smoke') out.push('Smoke run (CI): far too small for the targets below, which are shown but not enforced; accuracy is.\n');
   out.push('| Target | measured | target | |');
   out.push('|---|---:|---:|---|');
@@ -91,16 +94,23 @@ export function renderMarkdown(r: BenchResults): string {
     out.push('');
     out.push(`Reads on ${int(r.reads.seed.history)} history rows and ${int(r.reads.seed.buckets)} hourly buckets of ${int(r.reads.seed.users)} users (closed loop, autocannon):`);
     out.push('');
-    out.push('| route | requests/s | p50 (ms) | p99 (ms) | max (ms) | non-2xx |');
-    out.push('|---|---:|---:|---:|---:|---:|');
-    for (const q of r.reads.routes) out.push(`| GET ${q.path} | ${int(q.requestsPerSec)} | ${ms(q.p50)} | ${ms(q.p99)} | ${ms(q.max)} | ${int(q.non2xx + q.errors)} |`);
+    out.push('| route | requests/s | p50 (ms) | p99 (ms) | max (ms) | non-2xx | CPU µs per request: service / PostgreSQL |');
+    out.push('|---|---:|---:|---:|---:|---:|---:|');
+    for (const q of r.reads.routes) {
+      const c = r.reads.cpuUs?.[q.route];
+      out.push(`| GET ${q.path} | ${int(q.requestsPerSec)} | ${ms(q.p50)} | ${ms(q.p99)} | ${ms(q.max)} | ${int(q.non2xx + q.errors)} | ${c ? `${int(c.service)} / ${int(c.postgres)}` : 'n/a'} |`);
+    }
+    const two = r.reads.twoWorkers;
+    if (two) out.push(`| GET ${two.path}, WEB_CONCURRENCY=2 | ${int(two.requestsPerSec)} | ${ms(two.p50)} | ${ms(two.p99)} | ${ms(two.max)} | ${int(two.non2xx + two.errors)} | |`);
+    const base = r.reads.baseline;
+    if (base) out.push(`| baseline: GET ${base.path}, ${base.from} | ${int(base.requestsPerSec)} | ${ms(base.p50)} | ${ms(base.p99)} | ${ms(base.max)} | ${int(base.non2xx + base.errors)} | |`);
   }
   out.push('');
   out.push('Accuracy (after the final flush, every stored item against the simulation):');
   out.push('');
   out.push('| mode | items | sessions | completions | finished | clamped sessions | retried requests | two-device sessions | differences |');
   out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
-  const checked = [b, w, r.singleIp ?? undefined];
+  const checked = [b, w, r.singleIp ?? undefined, r.twoWorkers ?? undefined];
   for (const m of checked) {
     if (!m?.verify) continue;
     const v = m.verify;
@@ -125,6 +135,83 @@ export function renderMarkdown(r: BenchResults): string {
     for (const e of r.errors) out.push(`- ${e}`);
   }
   return out.join('\n') + '\n';
+}
+
+/**
+ * CPU time per accepted request (/proc utime + stime of the server's processes over the step):
+ * at the key step's offered load (below saturation, the headline) and at saturation; then the
+ * scaling from one worker to two, with who used the cores.
+ */
+function cpuTable(r: BenchResults): string[] {
+  const out: string[] = [];
+  const b = r.modes.batched;
+  const w = r.modes['write-through'];
+  const bk = keyStep(b);
+  const rate = bk?.rate ?? keyStep(w)?.rate ?? 0;
+  const us = (n: number | null | undefined) => (n == null ? 'n/a' : `${int(n)} µs`);
+  const row = (what: string, paced: { us: number | null | undefined; pct: number | undefined; per: number | undefined }, sat: { us: number | null | undefined; pct: number | undefined; per: number | undefined }) =>
+    `| ${what} | ${us(paced.us)} | ${paced.pct ?? 'n/a'} % at ${int(paced.per)}/s | ${us(sat.us)} | ${sat.pct ?? 'n/a'} % at ${int(sat.per)}/s |`;
+  out.push(`| CPU per accepted request (server processes, /proc) | at ${int(rate)}/s offered | server CPU, % of a core | at saturation | server CPU, % of a core |`);
+  out.push('|---|---:|---:|---:|---:|');
+  for (const [name, ref] of [['bare Fastify (no Nest)', r.bare], ['Nest on Fastify, same route, no guards', r.nest]] as const) {
+    if (!ref) continue;
+    out.push(
+      row(
+        name,
+        { us: ref.paced?.cpuUsPerAccepted, pct: ref.paced?.cpu.server, per: ref.paced?.acceptedPerSec },
+        { us: ref.cpuUsPerAccepted, pct: ref.cpu.server, per: ref.acceptedPerSec },
+      ),
+    );
+  }
+  for (const m of [b, w, r.singleIp ?? undefined, r.twoWorkers ?? undefined]) {
+    if (!m) continue;
+    const k = keyStep(m);
+    const sat = satStep(m);
+    out.push(
+      row(
+        m.mode === 'batched' ? 'the service, batched' : m.mode === 'two-workers' ? 'the service, batched, WEB_CONCURRENCY=2 (both workers)' : `the service, ${m.mode}`,
+        { us: k?.cpuUs?.servicePerAccepted, pct: k?.cpu.service, per: k?.acceptedPerSec },
+        { us: sat?.cpuUs?.servicePerAccepted, pct: sat?.cpu.service, per: sat?.acceptedPerSec },
+      ),
+    );
+  }
+  const nestUs = r.nest?.paced?.cpuUsPerAccepted;
+  const bareUs = r.bare?.paced?.cpuUsPerAccepted;
+  const svcUs = bk?.cpuUs?.servicePerAccepted;
+  if (bareUs != null && svcUs != null) {
+    out.push('');
+    out.push(
+      `At ${int(rate)}/s: **bare ÷ service CPU per heartbeat = ${ratio(r.ratios.cpu)}**` +
+        (nestUs != null ? `; Nest itself adds ${int(nestUs - bareUs)} µs to the bare route, the service ${int(svcUs - nestUs)} µs more (auth, validation, throttling, logging, metrics, buffering, flushes)` : '') +
+        '.',
+    );
+  }
+  const pgRow = bk?.cpuUs?.postgresPerRow;
+  if (pgRow != null && bk) {
+    const rowsPerHb = bk.deltas.service.heartbeatsAccepted ? bk.deltas.service.rowsWritten / bk.deltas.service.heartbeatsAccepted : null;
+    out.push('');
+    out.push(
+      `PostgreSQL during the batched ${int(rate)}/s step: ${int(pgRow)} µs of CPU per row the flushes wrote (${int(bk.deltas.service.rowsWritten)} rows, ` +
+        `${rowsPerHb == null ? 'n/a' : rowsPerHb.toFixed(2)} rows per accepted heartbeat; sessions, history items and hourly buckets), ${bk.cpu.postgres} % of a core.`,
+    );
+  }
+  const one = satStep(b);
+  const two = satStep(r.twoWorkers ?? undefined);
+  if (one && two) {
+    out.push('');
+    out.push('| saturation, batched | accepted/s | p50 / p99 (ms) | CPU, % of a core: service / PostgreSQL / load generator / other | machine busy, % of all cores |');
+    out.push('|---|---:|---:|---:|---:|');
+    for (const [name, st] of [['one worker (WEB_CONCURRENCY=1)', one], ['two workers (WEB_CONCURRENCY=2)', two]] as const) {
+      out.push(`| ${name} | ${int(st.acceptedPerSec)} | ${ms(st.latency.p50)} / ${ms(st.latency.p99)} | ${st.cpu.service} / ${st.cpu.postgres} / ${st.cpu.loadgen} / ${st.cpu.other} | ${Math.round(st.cpu.machine / r.machine.cpus)} |`);
+    }
+    out.push('');
+    out.push(
+      `Two workers ÷ one: **${ratio(r.ratios.twoWorkers)}**. On ${r.machine.cpus} cores the load generator and PostgreSQL share the cores with the workers: ` +
+        `when the machine is busy (last column near 100 %), the split above says who took the CPU, and the ratio measures the machine, not the service.`,
+    );
+  }
+  out.push('');
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -30,6 +30,11 @@ export interface StepResult {
   peakRssMB: number;
   /** CPU used during the step, % of one core (the machine: of all its cores together). */
   cpu: { service: number; loadgen: number; postgres: number; other: number; otherTop: string; machine: number; steal: number };
+  /**
+   * CPU time per unit of work over the step (/proc utime + stime; the service with every worker):
+   * service µs per accepted heartbeat, PostgreSQL µs per row the service wrote (null: none).
+   */
+  cpuUs?: { servicePerAccepted: number | null; postgresPerRow: number | null };
   /** Batched: every flush seen by polling the admin counters (rows, duration). */
   flushTimings?: { flushes: number; rows: number; ms: number; rowsPerSec: number; slowestMs: number; missed: number; late: number };
 }
@@ -38,7 +43,7 @@ export interface StepResult {
 export type VerifySummary = VerifyResult;
 
 export interface ModeResult {
-  mode: 'batched' | 'write-through' | 'single-ip';
+  mode: 'batched' | 'write-through' | 'single-ip' | 'two-workers';
   env: Record<string, string>;
   bootMs: number;
   signMs: number;
@@ -47,6 +52,35 @@ export interface ModeResult {
   shutdown: { code: number | null; ms: number; killed: boolean };
   verify: VerifySummary | null;
   peakRssMB: number;
+}
+
+export interface ReadRouteResult {
+  route: string;
+  path: string;
+  requestsPerSec: number;
+  p50: number;
+  p99: number;
+  max: number;
+  requests: number;
+  non2xx: number;
+  errors: number;
+  statuses: Record<string, number>;
+}
+
+/** A reference server (bare Fastify, or Nest with the same route) under the same load generator. */
+export interface ReferenceResult {
+  acceptedPerSec: number;
+  latency: LatencySummary;
+  statuses: Record<string, number>;
+  connections: number;
+  durationMs: number;
+  cpu: { server: number; loadgen: number };
+  /** Server CPU µs per accepted request at saturation. */
+  cpuUsPerAccepted?: number | null;
+  /** At the key step's offered load (open loop, below saturation): the CPU-per-request comparison. */
+  paced?: { rate: number; acceptedPerSec: number; latency: LatencySummary; cpu: { server: number; loadgen: number }; cpuUsPerAccepted: number | null } | null;
+  /** The same server under autocannon (one fixed body), as the prototypes measured it. */
+  autocannon?: { requestsPerSec: number; p50: number; p99: number; non2xx: number };
 }
 
 export interface TargetResult {
@@ -78,20 +112,21 @@ export interface BenchResults {
   modes: Partial<Record<'batched' | 'write-through', ModeResult>>;
   /** Batched at saturation with every request from one address and the per-IP limit raised. */
   singleIp: ModeResult | null;
-  bare: {
-    acceptedPerSec: number;
-    latency: LatencySummary;
-    statuses: Record<string, number>;
-    connections: number;
-    durationMs: number;
-    cpu: { server: number; loadgen: number };
-    /** The same server under autocannon (one fixed body), as the prototypes measured it. */
-    autocannon: { requestsPerSec: number; p50: number; p99: number; non2xx: number };
-  } | null;
+  bare: ReferenceResult | null;
+  /** NestJS on Fastify, the same route, no guards: what Nest itself costs. */
+  nest?: ReferenceResult | null;
+  /** Batched at saturation with WEB_CONCURRENCY=2 (one port, two worker processes). */
+  twoWorkers?: ModeResult | null;
   raw: RawResult | null;
   reads: {
     seed: { users: number; history: number; buckets: number; ms: number; quietMs: number };
-    routes: { route: string; path: string; requestsPerSec: number; p50: number; p99: number; max: number; requests: number; non2xx: number; errors: number; statuses: Record<string, number> }[];
+    routes: ReadRouteResult[];
+    /** Continue watching before this work (bench/results/baseline.json): the reference of the ≥ 2× target. */
+    baseline?: (ReadRouteResult & { from: string }) | null;
+    /** Continue watching through WEB_CONCURRENCY=2 on the same data. */
+    twoWorkers?: ReadRouteResult | null;
+    /** CPU per request of each route over its run, µs: the service (all workers) and PostgreSQL. */
+    cpuUs?: Record<string, { service: number | null; postgres: number | null }>;
   } | null;
   ratios: {
     statements: number | null;
@@ -101,6 +136,14 @@ export interface BenchResults {
     saturation: number | null;
     bare: number | null;
     flush: number | null;
+    /** CPU µs per request at the key step's offered load: bare Fastify ÷ batched service. */
+    cpu?: number | null;
+    /** Single-IP saturation ÷ many-IP (batched) saturation. */
+    singleIp?: number | null;
+    /** Two workers ÷ one worker (batched) at saturation. */
+    twoWorkers?: number | null;
+    /** Continue watching requests/s ÷ the baseline's. */
+    continueWatching?: number | null;
   };
   targets: TargetResult[];
   accuracyPass: boolean;

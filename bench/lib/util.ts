@@ -269,3 +269,38 @@ export function machineCpuMs(): { busy: number; steal: number; total: number } {
   const steal = v[7] ?? 0;
   return { busy: (total - idle - steal) * TICK_MS, steal: steal * TICK_MS, total: total * TICK_MS };
 }
+
+/** A process and its descendants (a cluster primary and its workers), from /proc. */
+export function processTree(root: number): Set<number> {
+  const parent = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // exited
+    }
+  }
+  const tree = new Set([root]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, ppid] of parent) {
+      if (!tree.has(pid) && tree.has(ppid)) {
+        tree.add(pid);
+        grew = true;
+      }
+    }
+  }
+  return tree;
+}
+
+/** CPU time (user + system) of a process and its live descendants, ms. */
+export function treeCpuMs(root: number): number {
+  let ms = 0;
+  for (const pid of processTree(root)) {
+    const v = cpuMs(pid);
+    if (!Number.isNaN(v)) ms += v;
+  }
+  return ms;
+}

@@ -67,6 +67,7 @@ export const envSchema = z
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     PORT: int(0, 65535).default(3000),
     HOST: z.string().trim().min(1).default('0.0.0.0'),
+    WEB_CONCURRENCY: int(1, 256).default(1),
     DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
     PLAYTIME_DATA_DIR: z.string().trim().min(1).default('.data'),
     // Unset: a free port is picked on first start and kept under PLAYTIME_DATA_DIR (pg-port).

@@ -16,7 +16,21 @@ export function requestId(raw: IncomingMessage): string {
   return id;
 }
 
-const QUIET_ROUTES = /^\/(health|metrics)(\/|$)/;
+export const QUIET_ROUTES = /^\/(health|metrics)(\/|$)/;
+
+/** The level of a request's log line: errors, then refusals, then the rest. */
+export function statusLevel(status: number, err?: Error): 'error' | 'warn' | 'info' {
+  return err || (status >= 500 && status !== 503) ? 'error' : status >= 400 ? 'warn' : 'info';
+}
+
+/**
+ * pino-http runs on every request only when it may log every request (LOG_LEVEL info or below).
+ * At warn and above it would build a child logger and an async context per request for lines that
+ * are never written: `QuietAccessLog` (access-log.ts) logs the 4xx/5xx ones instead.
+ */
+export function perRequestLogger(config: AppConfig): boolean {
+  return !['warn', 'error', 'fatal'].includes(config.LOG_LEVEL);
+}
 
 /**
  * Structured JSON logs (pino): one line per request with its id, method, route, status and time,
@@ -25,8 +39,9 @@ const QUIET_ROUTES = /^\/(health|metrics)(\/|$)/;
  */
 export function loggerOptions(config: AppConfig, interactive: boolean): LoggingParams {
   return {
-    // Every route (the library's default pattern does not match under the Fastify adapter).
-    forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
+    // Every route (the library's default pattern does not match under the Fastify adapter); none
+    // at warn and above (see perRequestLogger).
+    forRoutes: perRequestLogger(config) ? [{ path: '{*path}', method: RequestMethod.ALL }] : [],
     pinoHttp: {
       // The process's one logger (level, redaction, format): see rootLogger.
       logger: rootLogger(config, interactive),
@@ -40,8 +55,7 @@ export function loggerOptions(config: AppConfig, interactive: boolean): LoggingP
         res: (res: ServerResponse | { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
       autoLogging: { ignore: (req: IncomingMessage & { originalUrl?: string }) => QUIET_ROUTES.test(req.originalUrl ?? req.url ?? '') },
-      customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
-        err || (res.statusCode >= 500 && res.statusCode !== 503) ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+      customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) => statusLevel(res.statusCode, err),
     },
   };
 }

@@ -11,7 +11,9 @@ export interface LoggingParams {
   pinoHttp: PinoHttpOptions & { logger: Pino };
 }
 
-const PARAMS = Symbol('LOGGING_PARAMS');
+/** The logging parameters, for providers that log requests outside pino-http (access-log.ts). */
+export const LOGGING_PARAMS = Symbol('LOGGING_PARAMS');
+const PARAMS = LOGGING_PARAMS;
 
 /** The request's logger (pino-http's child, carrying the request id) while a request is handled. */
 const requestLogger = new AsyncLocalStorage<Pino>();
@@ -41,7 +43,7 @@ export class LoggingModule implements NestModule {
     return {
       module: LoggingModule,
       providers: [{ provide: PARAMS, useValue: params }, AppLogger],
-      exports: [AppLogger],
+      exports: [AppLogger, PARAMS],
     };
   }
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { OnApplicationShutdown } from '@nestjs/common';
-import { ThrottlerStorageService, type ThrottlerStorage } from '@nestjs/throttler';
+import type { ThrottlerStorage } from '@nestjs/throttler';
+import { WindowThrottlerStorage, type ThrottlerStorageRecord } from '../common/window-throttler.storage.js';
 import type { Redis } from 'ioredis';
 import type { FallbackReporter } from './fallback-reporter.js';
 import { RedisGuard } from './redis-guard.js';
@@ -14,7 +15,8 @@ import { THROTTLER_KEY_PREFIX } from './redis.constants.js';
  * ARGV[1] ttl (ms), ARGV[2] limit, ARGV[3] block duration (ms).
  * Returns { totalHits, ms until the window resets, blocked 0/1, ms until the block ends }.
  *
- * Same semantics as @nestjs/throttler's in-memory storage: the (limit+1)-th hit in a window is
+ * O(1) a request whatever the limit: one counter key, one block key, at most four commands.
+ * Same semantics as the in-memory `WindowThrottlerStorage` (the fallback): the (limit+1)-th hit in a window is
  * blocked for the block duration; hits are not counted while blocked; when the block ends the
  * count starts again from zero (the counter is dropped when the block starts). With no block
  * duration, hits beyond the limit are refused until the window resets.
@@ -43,9 +45,6 @@ if hits > limit then
 end
 return { hits, left, 0, 0 }
 `;
-/** Not exported by the package's entry point. */
-type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
-
 const INCREMENT_SHA = createHash('sha1').update(INCREMENT_SCRIPT).digest('hex');
 
 /**
@@ -58,7 +57,7 @@ const INCREMENT_SHA = createHash('sha1').update(INCREMENT_SCRIPT).digest('hex');
  * Redis being down never refuses a heartbeat.
  */
 export class RedisThrottlerStorage implements ThrottlerStorage, OnApplicationShutdown {
-  private readonly fallback = new ThrottlerStorageService();
+  private readonly fallback = new WindowThrottlerStorage();
 
   constructor(
     private readonly redis: Redis,
