@@ -71,7 +71,8 @@ async function main(): Promise<number> {
   let app: NestFastifyApplication | null = null;
   try {
     // A signal during start-up stops it after the current step, with the same clean ending.
-    const db = await resolveDatabase(config);
+    const pgLogger = new Logger('EmbeddedPostgres');
+    const db = await resolveDatabase(config, (line) => pgLogger.log(line));
     embedded = db.embedded;
     if (!stop.requested) {
       const applied = await migrateDatabase(db.url);
