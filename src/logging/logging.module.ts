@@ -50,6 +50,10 @@ export class LoggingModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
     const http = pinoHttp(this.params.pinoHttp);
     const middleware = (req: IncomingMessage, res: ServerResponse, next: () => void) => {
+      // The raw request already carries a placeholder `log` (a bare object with `child`) under the
+      // Fastify adapter, and pino-http keeps an existing `req.log`: every line logged inside a
+      // request then went nowhere. Clear it so the request's pino-http child takes its place.
+      Reflect.deleteProperty(req, 'log');
       http(req, res);
       requestLogger.run((req as IncomingMessage & { log: Pino }).log, next);
     };
