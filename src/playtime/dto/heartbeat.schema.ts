@@ -57,7 +57,7 @@ const heartbeatShape = {
   event: z.enum(['start', 'progress', 'pause', 'stop']).default('progress'),
   title: z.string().max(300).refine((v) => !hasNul(v), NUL_MESSAGE).nullable().optional().meta({ example: 'Inception' }),
   occurredAt: occurredAtSchema.optional(),
-  device: deviceSchema.nullable().optional(),
+  device: deviceSchema.nullable().optional().meta({ description: 'Where the session plays; the first heartbeat of a session that names one sets it for good.' }),
 };
 
 type HeartbeatInput = { mediaType: 'movie' | 'tv'; seasonNumber?: number | null; episodeNumber?: number | null };
