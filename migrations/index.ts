@@ -6,6 +6,7 @@ import { IngestRejects1765000300000 } from './1765000300000-IngestRejects.js';
 import { DeleteBookkeeping1765000400000 } from './1765000400000-DeleteBookkeeping.js';
 import { SessionHours1765000401000 } from './1765000401000-SessionHours.js';
 import { ItemTitleIndex1765000500000 } from './1765000500000-ItemTitleIndex.js';
+import { SessionDevice1765000700000 } from './1765000700000-SessionDevice.js';
 
 /** Every migration, in order. Listed explicitly so the build, the CLI and tests load the same set. */
 export const migrations = [
@@ -17,4 +18,5 @@ export const migrations = [
   DeleteBookkeeping1765000400000,
   SessionHours1765000401000,
   ItemTitleIndex1765000500000,
+  SessionDevice1765000700000,
 ];

@@ -48,7 +48,7 @@ export interface ContinueWatching {
     progress: number;
     /** Where a player should seek: currentTime, or 0 when finished or below MIN_RESUME_PERCENT. */
     resumeAt: number;
-    /** Sum over sessions of the largest playedSeconds, clamped for plausibility. */
+    /** Sum over sessions of the largest playedSeconds, clamped for plausibility (per session) and to MAX_STREAMS_PER_USER × 3600 s per user and UTC hour. */
     totalPlayedSeconds: number;
     /** progress ≥ FINISHED_PERCENT at the latest position. */
     finished: boolean;
@@ -58,6 +58,16 @@ export interface ContinueWatching {
     /** `next-episode`: the episode after a finished one, from the catalogue. */
     reason: 'resume' | 'next-episode';
   }>;
+}
+
+/** Where the session plays. A session keeps the device of its first heartbeat that had one. */
+export interface Device {
+  /** A client-chosen id of the device (at most 100 characters). */
+  id?: string;
+  /** A name the viewer recognises (at most 100 characters). */
+  name?: string;
+  /** e.g. web, ios, android, tizen, webos (at most 100 characters). */
+  platform?: string;
 }
 
 export interface Heartbeat {
@@ -79,6 +89,8 @@ export interface Heartbeat {
   title?: string | null;
   /** When the heartbeat was produced (ISO 8601 with offset), for offline catch-up. Not in the future, at most 30 days old. */
   occurredAt?: string;
+  /** Where the session plays; the first heartbeat of a session that names one sets it for good. */
+  device?: Device | null;
 }
 
 export interface HeartbeatBatch {
@@ -105,6 +117,8 @@ export interface HeartbeatBeacon {
   title?: string | null;
   /** When the heartbeat was produced (ISO 8601 with offset), for offline catch-up. Not in the future, at most 30 days old. */
   occurredAt?: string;
+  /** Where the session plays; the first heartbeat of a session that names one sets it for good. */
+  device?: Device | null;
   /** The bearer token (sendBeacon cannot set headers). */
   accessToken: string;
 }
@@ -122,7 +136,7 @@ export interface HistoryItem {
   progress: number;
   /** Where a player should seek: currentTime, or 0 when finished or below MIN_RESUME_PERCENT. */
   resumeAt: number;
-  /** Sum over sessions of the largest playedSeconds, clamped for plausibility. */
+  /** Sum over sessions of the largest playedSeconds, clamped for plausibility (per session) and to MAX_STREAMS_PER_USER × 3600 s per user and UTC hour. */
   totalPlayedSeconds: number;
   /** progress ≥ FINISHED_PERCENT at the latest position. */
   finished: boolean;

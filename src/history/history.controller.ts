@@ -58,7 +58,7 @@ export class HistoryController {
   @Get('export')
   @Header('Content-Disposition', 'attachment; filename="playtime-export.json"')
   @ApiProduces('application/json')
-  @ApiOperation({ summary: 'All your data as a JSON download', description: 'History items, playback sessions and hourly statistics.' })
+  @ApiOperation({ summary: 'All your data as a JSON download', description: 'History items, playback sessions (each with the `device` it played on, null when none was named) and hourly statistics.' })
   @ApiResponse({ status: 200, description: '`{ userId, exportedAt, history, sessions, hourlyStatistics }`' })
   @ApiErrors(401)
   async export(@CurrentUser() user: AuthUser) {

@@ -154,7 +154,7 @@ const DELETE_ALL = [
 const EXPORT_SESSIONS = `
   SELECT session_id AS "sessionId", media_type AS "mediaType", media_id AS "mediaId", season_number AS "seasonNumber",
          episode_number AS "episodeNumber", max_played_s AS "maxPlayedSeconds", credited_s AS "creditedSeconds",
-         first_at AS "firstHeartbeatAt", last_at AS "lastHeartbeatAt", completed
+         first_at AS "firstHeartbeatAt", last_at AS "lastHeartbeatAt", completed, device
   FROM watch_sessions WHERE user_id = $1 AND NOT erased ORDER BY first_at`;
 
 const EXPORT_BUCKETS = `

@@ -11,6 +11,15 @@ export interface Heartbeat {
   event: 'start' | 'progress' | 'pause' | 'stop';
   title?: string | null;
   occurredAt?: Date;
+  /** Where the session plays; an empty device is normalised to null at the edge. */
+  device?: Device | null;
+}
+
+/** What a client says about the device a session plays on (SPEC §4). */
+export interface Device {
+  id?: string;
+  name?: string;
+  platform?: string;
 }
 
 /** What identifies a history item: one row of `watch_history`. */

@@ -46,6 +46,19 @@ describe('pending items', () => {
     expect(ab.title).toBe('T');
   });
 
+  it('keeps the device of the earliest-received heartbeat that had one, merged in any order', () => {
+    const a = newPendingItem('u', hb({ playedSeconds: 0 }), 1000, 90);
+    addHeartbeat(a, hb({ playedSeconds: 10, device: { name: 'TV' } }), 2000, 90);
+    const b = newPendingItem('u', hb({ playedSeconds: 20, device: { name: 'Phone' } }), 3000, 90);
+    addHeartbeat(b, hb({ playedSeconds: 30, device: { name: 'Tablet' } }), 3000, 90);
+    expect(b.sessions.get('s1')?.device).toEqual({ name: 'Phone' });
+    for (const [into, from] of [[a, b], [b, a]]) {
+      const merged = clonePendingItem(into);
+      mergeInto(merged, from);
+      expect(merged.sessions.get('s1')).toMatchObject({ device: { name: 'TV' }, deviceAt: 2000 });
+    }
+  });
+
   it('applyPending is idempotent: applying an already stored item changes nothing', () => {
     const item = newPendingItem('u', hb({ playedSeconds: 0 }), 0, 90);
     addHeartbeat(item, hb({ playedSeconds: 100, currentTime: 920 }), 100_000, 90);

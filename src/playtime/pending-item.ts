@@ -1,4 +1,4 @@
-import { itemKeyString, plausibleCap, progressOf, type Heartbeat, type ItemKey } from './heartbeat.js';
+import { itemKeyString, plausibleCap, progressOf, type Device, type Heartbeat, type ItemKey } from './heartbeat.js';
 
 /** What is known of a session: the largest `playedSeconds`, the event-time span, completion. */
 export interface SessionState {
@@ -27,6 +27,12 @@ export interface PendingSession extends SessionState {
    * heartbeat in that hour. The flush spreads the session's credited time over these hours.
    */
   hours: Map<number, number>;
+  /**
+   * The device of the earliest-received heartbeat that named one (null: none yet), and when it
+   * was received (+Infinity when none). The flush stores it only on a session row without one.
+   */
+  device: Device | null;
+  deviceAt: number;
 }
 
 export const HOUR_MS = 3_600_000;
@@ -117,10 +123,19 @@ export function addHeartbeat(item: PendingItem, hb: Heartbeat, receivedAt: numbe
     foldState(s, state);
     foldReceipt(s.receipts, receivedAt, state);
   } else {
-    s = { ...state, receipts: [{ ...state, at: receivedAt }], hours: new Map() };
+    s = { ...state, receipts: [{ ...state, at: receivedAt }], hours: new Map(), device: null, deviceAt: Infinity };
     item.sessions.set(hb.sessionId, s);
   }
   foldHour(s.hours, hourOf(at), hb.playedSeconds);
+  foldDevice(s, hb.device ?? null, receivedAt);
+}
+
+/** The earliest receipt wins; on a tie (one request) the one folded in first stays. */
+function foldDevice(s: PendingSession, device: Device | null, at: number): void {
+  if (device && at < s.deviceAt) {
+    s.device = device;
+    s.deviceAt = at;
+  }
 }
 
 function foldHour(hours: Map<number, number>, hour: number, played: number): void {
@@ -174,6 +189,7 @@ export function mergeInto(into: PendingItem, from: PendingItem): void {
       into.sessions.set(id, cloneSession(s));
     } else {
       foldState(t, s);
+      foldDevice(t, s.device, s.deviceAt);
       for (const [hour, played] of s.hours) foldHour(t.hours, hour, played);
       // A cumulative checkpoint holds only data received at or before its time: folding it in at
       // that time keeps every checkpoint of the result true to the same rule.

@@ -67,7 +67,8 @@ export const LOCK_SESSIONS = `
 /**
  * The flush itself, one statement:
  * 1. per session, the new maximum and span; the credited time is the maximum clamped to
- *    2 × span + 60 s, never less than before; the delta is what this flush adds;
+ *    2 × span + 60 s, never less than before; the delta is what this flush adds; the session's
+ *    device is set only while the row has none;
  * 2. per item, the deltas are added to the total, completions counted once per session, and the
  *    position replaced only by a later event (late heartbeats never rewind it);
  * 3. per session and UTC hour (`watch_session_hours`), the session's credited time is spread over
@@ -110,8 +111,8 @@ export const APPLY_BATCH = `
   ),
   incoming AS (
     SELECT * FROM unnest($14::int8[], $15::uuid[], $16::float8[], $17::timestamptz[], $18::timestamptz[], $19::bool[],
-                         $20::timestamptz[])
-      WITH ORDINALITY AS s(item_idx, session_id, max_played_s, first_at, last_at, completed, received_at, session_idx)
+                         $20::timestamptz[], $31::jsonb[])
+      WITH ORDINALITY AS s(item_idx, session_id, max_played_s, first_at, last_at, completed, received_at, device, session_idx)
   ),
   checkpoints AS (
     SELECT * FROM unnest($21::int8[], $22::timestamptz[], $23::float8[], $24::timestamptz[], $25::timestamptz[], $26::bool[])
@@ -130,7 +131,7 @@ export const APPLY_BATCH = `
   merged AS (
     SELECT ws.id, s.item_idx, s.session_idx, s.session_id, ws.credited_s AS old_credited, ws.erased_s AS erased_old,
            ws.completed AS was_completed,
-           s.completed AS now_completed, s.last_at AS seen_at,
+           s.completed AS now_completed, s.last_at AS seen_at, s.device,
            GREATEST(ws.max_played_s, s.max_played_s) AS max_played_s,
            LEAST(ws.first_at, s.first_at) AS first_at,
            GREATEST(ws.last_at, s.last_at) AS last_at,
@@ -171,7 +172,9 @@ export const APPLY_BATCH = `
     UPDATE watch_sessions ws
        SET max_played_s = e.max_played_s, first_at = e.first_at, last_at = e.last_at,
            credited_s = e.new_credited, erased_s = e.erased_new,
-           completed = ws.completed OR e.now_completed, erased = e.erased
+           completed = ws.completed OR e.now_completed, erased = e.erased,
+           -- the device of the session's first heartbeat that named one: set once, never replaced
+           device = COALESCE(ws.device, e.device)
       FROM erasure e
      WHERE ws.id = e.id
     RETURNING 1
@@ -309,7 +312,7 @@ export function flushStatements(items: PendingItem[], finishedPercent: number, m
       it.i.totalDuration, it.i.progress, it.i.finished, it.i.positionAt, it.i.firstAt, it.i.receivedAt,
       it.s.itemIdx, it.s.sessionId, it.s.maxPlayed, it.s.firstAt, it.s.lastAt, it.s.completed, it.s.receivedAt,
       it.c.sessionIdx, it.c.at, it.c.maxPlayed, it.c.firstAt, it.c.lastAt, it.c.completed,
-      it.h.sessionIdx, it.h.hour, it.h.maxPlayed, maxStreamsPerUser * 3600,
+      it.h.sessionIdx, it.h.hour, it.h.maxPlayed, maxStreamsPerUser * 3600, it.s.device,
     ]],
   ];
 }
@@ -370,7 +373,7 @@ export function columns(items: PendingItem[], finishedPercent: number) {
     itemIdx: [] as number[], userId: [] as string[], sessionId: [] as string[], mediaType: [] as string[],
     mediaId: [] as number[], season: [] as (number | null)[], episode: [] as (number | null)[],
     maxPlayed: [] as number[], firstAt: [] as Date[], lastAt: [] as Date[], completed: [] as boolean[],
-    receivedAt: [] as Date[],
+    receivedAt: [] as Date[], device: [] as (string | null)[],
   };
   const c = {
     sessionIdx: [] as number[], at: [] as Date[], maxPlayed: [] as number[], firstAt: [] as Date[], lastAt: [] as Date[],
@@ -393,6 +396,7 @@ export function columns(items: PendingItem[], finishedPercent: number) {
       s.maxPlayed.push(sess.maxPlayed); s.firstAt.push(new Date(sess.firstAt)); s.lastAt.push(new Date(sess.lastAt));
       s.completed.push(sess.completed);
       s.receivedAt.push(new Date(sess.receipts[sess.receipts.length - 1].at));
+      s.device.push(sess.device ? JSON.stringify(sess.device) : null);
       const sessionIdx = s.itemIdx.length;
       for (const r of sess.receipts) {
         c.sessionIdx.push(sessionIdx); c.at.push(new Date(r.at)); c.maxPlayed.push(r.maxPlayed);

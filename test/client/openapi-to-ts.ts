@@ -1,7 +1,8 @@
 /**
  * Turns the service's OpenAPI document (`GET /docs-json`) into the TypeScript types of the browser
  * client (`client/src/api-types.ts`). Small on purpose: it handles what the service's schemas use
- * (objects, arrays, enums, `nullable`, `$ref`, `oneOf`/`anyOf`) and fails loudly on anything else,
+ * (objects, arrays, enums, `nullable`, `$ref`, `oneOf`/`anyOf`, and the one-element `allOf` that
+ * OpenAPI 3.0 needs for a nullable `$ref`) and fails loudly on anything else,
  * so a schema change can never be skipped silently.
  */
 
@@ -15,6 +16,7 @@ export interface SchemaObject {
   $ref?: string;
   oneOf?: SchemaObject[];
   anyOf?: SchemaObject[];
+  allOf?: SchemaObject[];
   description?: string;
   format?: string;
   additionalProperties?: boolean | SchemaObject;
@@ -85,6 +87,8 @@ function typeOf(schema: SchemaObject, indent: string, refs: Set<string>): string
     const name = refName(schema.$ref);
     refs.add(name);
     t = name;
+  } else if (schema.allOf?.length === 1) {
+    t = typeOf(schema.allOf[0], indent, refs);
   } else if (schema.oneOf || schema.anyOf) {
     const parts = (schema.oneOf ?? schema.anyOf)!.map((s) => typeOf(s, indent, refs));
     t = [...new Set(parts)].join(' | ');

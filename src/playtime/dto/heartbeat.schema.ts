@@ -23,6 +23,24 @@ export const occurredAtSchema = z.iso
   .transform((d) => new Date(Math.min(d.getTime(), Date.now())))
   .meta({ description: 'When the heartbeat was produced (ISO 8601 with offset), for offline catch-up. Not in the future, at most 30 days old.', example: '2025-12-15T14:30:00.000Z' });
 
+const deviceText = z.string().max(100).refine((v) => !hasNul(v), NUL_MESSAGE);
+
+/**
+ * Where a session plays. Every field is optional; a device with none of them says nothing and is
+ * taken as absent, so it never hides the device a later heartbeat of the session names.
+ */
+export const deviceSchema = z
+  .strictObject({
+    id: deviceText.optional().meta({ description: 'A client-chosen id of the device (at most 100 characters).' }),
+    name: deviceText.optional().meta({ description: 'A name the viewer recognises (at most 100 characters).' }),
+    platform: deviceText.optional().meta({ description: 'e.g. web, ios, android, tizen, webos (at most 100 characters).' }),
+  })
+  .meta({
+    id: 'Device',
+    description: 'Where the session plays. A session keeps the device of its first heartbeat that had one.',
+    example: { id: 'a1b2', name: 'Living room TV', platform: 'tizen' },
+  });
+
 const heartbeatShape = {
   // PostgreSQL compares uuid case-insensitively, Map keys do not: one spelling everywhere.
   sessionId: z
@@ -39,6 +57,7 @@ const heartbeatShape = {
   event: z.enum(['start', 'progress', 'pause', 'stop']).default('progress'),
   title: z.string().max(300).refine((v) => !hasNul(v), NUL_MESSAGE).nullable().optional().meta({ example: 'Inception' }),
   occurredAt: occurredAtSchema.optional(),
+  device: deviceSchema.nullable().optional().meta({ description: 'Where the session plays; the first heartbeat of a session that names one sets it for good.' }),
 };
 
 type HeartbeatInput = { mediaType: 'movie' | 'tv'; seasonNumber?: number | null; episodeNumber?: number | null };
@@ -60,10 +79,11 @@ const episodeCheckParams = {
   when: (payload: { value: unknown }) => typeof payload.value === 'object' && payload.value !== null && !Array.isArray(payload.value),
 };
 
-const normalise = <T extends HeartbeatInput>(hb: T) => ({
+const normalise = <T extends HeartbeatInput & { device?: z.output<typeof deviceSchema> | null }>(hb: T) => ({
   ...hb,
   seasonNumber: hb.seasonNumber ?? null,
   episodeNumber: hb.episodeNumber ?? null,
+  device: hb.device && Object.keys(hb.device).length > 0 ? hb.device : null,
 });
 
 export const heartbeatSchema = z
