@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ConfigError, loadConfig } from './app-config.js';
+import { envSchema } from './env.schema.js';
 
 /** Validates `env` alone: no `.env` file is read. */
 const load = (env: Record<string, string | undefined> = {}) => loadConfig(env, null);
@@ -18,6 +19,26 @@ function configErrorFor(env: Record<string, string | undefined>): ConfigError {
 }
 
 describe('loadConfig', () => {
+  it('stops on a bad value of every variable SPEC §2 names, naming it', () => {
+    const bad: Record<string, string> = {
+      PORT: 'abc', FINISHED_PERCENT: '500', MIN_RESUME_PERCENT: '-1', MAX_STREAMS_PER_USER: '0',
+      MIN_PLAY_SECONDS: 'abc', MIN_RESUME_DURATION_SECONDS: '-5', CONTINUE_WATCHING_DAYS: '3651',
+      PLAYTIME_FLUSH_INTERVAL_MS: 'xyz', CATALOG_CACHE_TTL_MS: '1.5',
+    };
+    for (const [name, value] of Object.entries(bad)) {
+      expect(configErrorFor({ [name]: value }).message).toContain(name);
+    }
+    const config = load();
+    expect([config.MIN_PLAY_SECONDS, config.MIN_RESUME_DURATION_SECONDS, config.CONTINUE_WATCHING_DAYS]).toEqual([60, 300, 112]);
+  });
+
+  it('.env.example lists every variable the service reads', () => {
+    const example = readFileSync(resolve('.env.example'), 'utf8');
+    const listed = new Set([...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]));
+    const missing = Object.keys(envSchema.shape).filter((name) => !listed.has(name));
+    expect(missing).toEqual([]);
+  });
+
   it('applies the documented defaults', () => {
     const config = load();
     expect(config.PORT).toBe(3000);
