@@ -2,6 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { CACHE_MANAGER, Cache } from '@nestjs/cache-manager';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { RedisLifecycle } from '../redis/redis.module.js';
 import type { CatalogSearchQuery, MediaType } from './dto/catalog-entry.schema.js';
 
 /**
@@ -46,8 +48,14 @@ export class CatalogCache {
   constructor(
     @Inject(CACHE_MANAGER) private readonly cache: Cache,
     @Inject(APP_CONFIG) config: AppConfig,
+    metrics: MetricsService,
+    redis: RedisLifecycle,
   ) {
     this.ttlMs = config.CATALOG_CACHE_TTL_MS;
+    // This cache reports to metrics and hands its Redis store to the Redis lifecycle (readiness,
+    // fallback counts, closing): both ties are visible in the module graph.
+    metrics.trackCatalogCache(() => this.stats);
+    redis.watchCache(cache);
   }
 
   /** Lookups answered from the cache and lookups that went to the database, since start-up. */

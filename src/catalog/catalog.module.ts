@@ -1,6 +1,7 @@
 import { CacheModule } from '@nestjs/cache-manager';
 import { Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { RedisModule } from '../redis/redis.module.js';
 import { CatalogAdminController } from './catalog-admin.controller.js';
 import { CatalogCache } from './catalog-cache.js';
 import { catalogCacheStores } from './catalog-cache-stores.js';
@@ -10,6 +11,7 @@ import { CatalogService } from './catalog.service.js';
 
 @Module({
   imports: [
+    RedisModule,
     // The catalogue's own cache (not global): TTL in ms, stores chosen in one place.
     CacheModule.registerAsync({
       inject: [APP_CONFIG],

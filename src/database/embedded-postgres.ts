@@ -1,3 +1,9 @@
+/*
+ * Past ~300 lines on purpose: one embedded server's whole life (initdb, the kept port, adoption of
+ * a server this checkout left, who stops it, the root-access check with its message) shares the
+ * same data-directory state, and the order of those steps is what the start-stop tests pin.
+ * The access check and the port keeping are the pieces to move out first if it grows.
+ */
 import { execFile as execFileCb } from 'node:child_process';
 import { chmod, chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';

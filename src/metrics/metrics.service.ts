@@ -1,8 +1,7 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
+import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { CatalogCache } from '../catalog/catalog-cache.js';
 
 const WRITE_ROUTES = new Set(['/v1/playtime', '/v1/playtime/batch', '/v1/playtime/beacon']);
 
@@ -61,14 +60,12 @@ export class MetricsService implements OnModuleInit {
     registers: [this.registry],
   });
   private pendingSource: () => number = () => 0;
+  private cacheStatsSource: () => { hits: number; misses: number } | undefined = () => undefined;
 
-  constructor(
-    private readonly adapterHost: HttpAdapterHost,
-    private readonly moduleRef: ModuleRef,
-  ) {
+  constructor(private readonly adapterHost: HttpAdapterHost) {
     collectDefaultMetrics({ register: this.registry });
     const pending = () => this.pendingSource();
-    const cacheStats = () => this.catalogCache()?.stats;
+    const cacheStats = () => this.cacheStatsSource();
     new Gauge({
       name: 'playtime_pending_items',
       help: 'History items waiting for a flush or in one',
@@ -103,6 +100,11 @@ export class MetricsService implements OnModuleInit {
     });
   }
 
+  /** The catalogue cache reports its hits and misses here (the owner pushes; metrics imports nothing). */
+  trackCatalogCache(source: () => { hits: number; misses: number }): void {
+    this.cacheStatsSource = source;
+  }
+
   trackPending(source: () => number): void {
     this.pendingSource = source;
   }
@@ -130,11 +132,4 @@ export class MetricsService implements OnModuleInit {
     this.redisFallbacks.inc({ component }, n);
   }
 
-  private catalogCache(): CatalogCache | null {
-    try {
-      return this.moduleRef.get(CatalogCache, { strict: false });
-    } catch {
-      return null;
-    }
-  }
 }

@@ -1,3 +1,9 @@
+/*
+ * Past ~300 lines: the in-memory half of the exact-totals rules (per-session maxima and spans,
+ * per-hour shares, receipt checkpoints for delete-wins, the per-user hourly ceiling) and the
+ * overlay that must compute exactly what the flush SQL stores; kept together so the two halves
+ * are read side by side. Pure functions only: no I/O, no timers.
+ */
 import { itemKeyString, plausibleCap, progressOf, type Device, type Heartbeat, type ItemKey } from './heartbeat.js';
 
 /** What is known of a session: the largest `playedSeconds`, the event-time span, completion. */

@@ -1,3 +1,9 @@
+/*
+ * Past ~300 lines, knowingly: the coalescing queue, the per-user and instance flushes, the
+ * bisection of refused batches, back-off, write-through and the shutdown drain all touch the same
+ * pending/in-flight maps. Splitting it into a pure pending store and a flush scheduler with
+ * injected timers is planned work of its own (one watch model, a narrow ingest interface).
+ */
 import {
   HttpStatus,
   Inject,

@@ -1,3 +1,8 @@
+/*
+ * Past ~300 lines: the flush is four statements whose SQL (locks, session rows, per-hour credit,
+ * ceiling, tombstone probes, buckets, stale reports) only makes sense read together, plus the
+ * column arrays that feed its `unnest`. The SQL is the length; the TypeScript around it is short.
+ */
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { InjectDataSource } from '@nestjs/typeorm';

@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
-import { CACHE_MANAGER, type Cache } from '@nestjs/cache-manager';
+import type { Cache } from '@nestjs/cache-manager';
 import { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
@@ -46,7 +45,6 @@ export class RedisLifecycle implements OnModuleInit, OnApplicationShutdown {
     @Inject(THROTTLER_REDIS) private readonly throttlerClient: Redis | null,
     @Inject(CACHE_FALLBACKS) private readonly cacheFallbacks: FallbackReporter,
     private readonly metrics: MetricsService,
-    private readonly moduleRef: ModuleRef,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -54,7 +52,6 @@ export class RedisLifecycle implements OnModuleInit, OnApplicationShutdown {
     // Both series exist from the start (at 0), so a dashboard can tell "no fallback" from "no data".
     this.metrics.redisFallback('throttler', 0);
     this.metrics.redisFallback('cache', 0);
-    this.watchCache();
     const waits: Promise<boolean>[] = [];
     if (this.throttlerClient) waits.push(ready(this.throttlerClient.status === 'ready', (cb) => this.throttlerClient!.once('ready', cb)));
     for (const client of this.cacheClients) if (client) waits.push(ready(client.isReady, (cb) => client.once('ready', cb)));
@@ -73,14 +70,13 @@ export class RedisLifecycle implements OnModuleInit, OnApplicationShutdown {
     this.throttlerClient?.disconnect();
   }
 
-  /** cache-manager reports store errors as events (a failed read becomes a miss): count them. */
-  private watchCache(): void {
-    let cache: Cache;
-    try {
-      cache = this.moduleRef.get<Cache>(CACHE_MANAGER, { strict: false });
-    } catch {
-      return;
-    }
+  /**
+   * The catalogue cache hands its cache-manager here when it is built (before any module's
+   * start-up hook): its Redis clients are waited for, their fallbacks counted (cache-manager
+   * reports store errors as events; a failed read becomes a miss), and closed on shutdown.
+   */
+  watchCache(cache: Cache): void {
+    if (!this.config.REDIS_URL) return;
     this.cacheClients = cache.stores.map(redisClientOf).filter((c) => c !== null);
     if (this.cacheClients.length === 0) return;
     const onEvent = ({ error }: { error?: unknown }) => {
@@ -136,6 +132,6 @@ function ready(already: boolean, onReady: (cb: () => void) => void): Promise<boo
     },
     RedisLifecycle,
   ],
-  exports: [REDIS_THROTTLER_STORAGE],
+  exports: [REDIS_THROTTLER_STORAGE, RedisLifecycle],
 })
 export class RedisModule {}
