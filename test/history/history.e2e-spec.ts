@@ -3,13 +3,9 @@ import pg from 'pg';
 import type { Heartbeat } from '../../src/playtime/heartbeat.js';
 import { createTestApp, episodeHeartbeat, movieHeartbeat, type TestApp } from '../utils/create-app.js';
 import { send } from '../utils/playback.js';
+import { hb as heartbeat } from '../utils/heartbeat.js';
 
-function hb(over: Partial<Heartbeat> = {}): Heartbeat {
-  return {
-    sessionId: randomUUID(), mediaType: 'movie', mediaId: 1, seasonNumber: null, episodeNumber: null,
-    currentTime: 500, totalDuration: 1000, playedSeconds: 10, event: 'progress', ...over,
-  };
-}
+const hb = (over: Partial<Heartbeat> = {}): Heartbeat => heartbeat({ currentTime: 500, ...over });
 
 const ep = (mediaId: number, seasonNumber: number, episodeNumber: number, currentTime: number) =>
   hb({ mediaType: 'tv', mediaId, seasonNumber, episodeNumber, currentTime, totalDuration: 1000 });

@@ -1,16 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { Heartbeat } from '../../src/playtime/heartbeat.js';
 import { createTestApp, movieHeartbeat, type TestApp } from '../utils/create-app.js';
 import { createTestDatabase } from '../utils/test-database.js';
 import { TcpProxy } from '../utils/tcp-proxy.js';
 import { getItem, send } from '../utils/playback.js';
+import { hb } from '../utils/heartbeat.js';
 
-function hb(over: Partial<Heartbeat> = {}): Heartbeat {
-  return {
-    sessionId: randomUUID(), mediaType: 'movie', mediaId: 1, seasonNumber: null, episodeNumber: null,
-    currentTime: 10, totalDuration: 1000, playedSeconds: 10, event: 'progress', ...over,
-  };
-}
 
 async function ingest(t: TestApp) {
   const admin = await t.token('ops', { admin: true });

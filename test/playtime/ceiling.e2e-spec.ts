@@ -1,15 +1,10 @@
-import { randomUUID } from 'node:crypto';
-import pg from 'pg';
 import type { Heartbeat } from '../../src/playtime/heartbeat.js';
+import pg from 'pg';
 import { createTestApp, type TestApp } from '../utils/create-app.js';
 import { waitForLockWaits } from '../utils/lock-waits.js';
+import { hb as heartbeat } from '../utils/heartbeat.js';
 
-function hb(over: Partial<Heartbeat> = {}): Heartbeat {
-  return {
-    sessionId: randomUUID(), mediaType: 'movie', mediaId: 1, seasonNumber: null, episodeNumber: null,
-    currentTime: 60, totalDuration: 8000, playedSeconds: 60, event: 'progress', ...over,
-  };
-}
+const hb = (over: Partial<Heartbeat> = {}): Heartbeat => heartbeat({ currentTime: 60, totalDuration: 8000, playedSeconds: 60, ...over });
 
 /** 60 brand-new sessions of one item, each credited the 60 s first-heartbeat allowance: 3600 s wanted. */
 const sixtySessions = (mediaId: number) => Array.from({ length: 60 }, () => hb({ mediaId }));

@@ -5,13 +5,9 @@ import { newPendingItem, addHeartbeat } from '../../src/playtime/pending-item.js
 import { flushStatements } from '../../src/playtime/playtime.repository.js';
 import { IngestRegistry } from '../../src/watch/ingest-registry.js';
 import { createTestApp, type TestApp } from '../utils/create-app.js';
+import { hb as heartbeat } from '../utils/heartbeat.js';
 
-function hb(over: Partial<Heartbeat> = {}): Heartbeat {
-  return {
-    sessionId: randomUUID(), mediaType: 'movie', mediaId: 1, seasonNumber: null, episodeNumber: null,
-    currentTime: 500, totalDuration: 8000, playedSeconds: 10, event: 'progress', ...over,
-  };
-}
+const hb = (over: Partial<Heartbeat> = {}): Heartbeat => heartbeat({ currentTime: 500, totalDuration: 8000, ...over });
 
 /**
  * "Delete wins" with two instances on one database: B holds heartbeats unflushed, the delete goes

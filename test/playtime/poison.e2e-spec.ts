@@ -1,19 +1,12 @@
-import { randomUUID } from 'node:crypto';
-import type { Heartbeat } from '../../src/playtime/heartbeat.js';
 import { keyHash } from '../../src/playtime/ingest-rejects.repository.js';
 import { itemKeyString } from '../../src/playtime/heartbeat.js';
 import { createTestApp, type TestApp } from '../utils/create-app.js';
+import { hb } from '../utils/heartbeat.js';
 
 /**
  * Items the database refuses for their data (SPEC §4 "one bad item never blocks the others"),
  * fed to the batcher directly: validation at the edge refuses them, this is the defence behind it.
  */
-function hb(over: Partial<Heartbeat> = {}): Heartbeat {
-  return {
-    sessionId: randomUUID(), mediaType: 'movie', mediaId: 1, seasonNumber: null, episodeNumber: null,
-    currentTime: 10, totalDuration: 1000, playedSeconds: 10, event: 'progress', ...over,
-  };
-}
 
 async function storedUsers(t: TestApp): Promise<string[]> {
   const { rows } = await t.db.query<{ user_id: string }>('SELECT DISTINCT user_id FROM watch_history ORDER BY 1');

@@ -1,18 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
-import type { Heartbeat } from '../../src/playtime/heartbeat.js';
 import { LOCK_IDS } from '../../src/watch/lock-ids.js';
 import { createTestApp, type TestApp } from '../utils/create-app.js';
 import { createTestDatabase } from '../utils/test-database.js';
 import { TcpProxy } from '../utils/tcp-proxy.js';
+import { hb } from '../utils/heartbeat.js';
 
-function hb(over: Partial<Heartbeat> = {}): Heartbeat {
-  return {
-    sessionId: randomUUID(), mediaType: 'movie', mediaId: 1, seasonNumber: null, episodeNumber: null,
-    currentTime: 10, totalDuration: 1000, playedSeconds: 10, event: 'progress', ...over,
-  };
-}
 
 /** Holds the user's advisory lock exclusively, as a history delete does, until `release()`. */
 async function holdUserLock(url: string, userId: string): Promise<{ release: () => Promise<void> }> {

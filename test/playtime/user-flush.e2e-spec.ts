@@ -1,18 +1,11 @@
-import { randomUUID } from 'node:crypto';
-import type { Heartbeat } from '../../src/playtime/heartbeat.js';
 import { createTestApp, movieHeartbeat, type TestApp } from '../utils/create-app.js';
 import { send } from '../utils/playback.js';
+import { hb } from '../utils/heartbeat.js';
 
 /**
  * SPEC §4 "Reads never wait for other users": a read or delete that must include the caller's
  * unflushed data stores that user's items only (or waits for the flush already holding them).
  */
-function hb(over: Partial<Heartbeat> = {}): Heartbeat {
-  return {
-    sessionId: randomUUID(), mediaType: 'movie', mediaId: 1, seasonNumber: null, episodeNumber: null,
-    currentTime: 10, totalDuration: 1000, playedSeconds: 10, event: 'progress', ...over,
-  };
-}
 
 async function storedUsers(t: TestApp): Promise<string[]> {
   const { rows } = await t.db.query<{ user_id: string }>('SELECT DISTINCT user_id FROM watch_history ORDER BY 1');
