@@ -4,17 +4,17 @@
  * same data-directory state, and the order of those steps is what the start-stop tests pin.
  * The access check and the port keeping are the pieces to move out first if it grows.
  */
-import { execFile as execFileCb } from 'node:child_process';
 import { chmod, chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
-import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { runDetached } from './run-detached.js';
 
-const execFile = promisify(execFileCb);
+/** As long as `pg_ctl stop` waits by default. */
+const STOP_TIMEOUT_MS = 60_000;
 
 interface Binaries {
   binDir: string;
@@ -142,10 +142,45 @@ export class EmbeddedPostgres {
   async stop(opts: { owner?: boolean; waitForClientsMs?: number } = {}): Promise<void> {
     if (!this.started || (!this.owned && !opts.owner)) return;
     if (opts.waitForClientsMs) await this.waitForOtherClients(opts.waitForClientsMs);
-    const bin = await loadBinaries();
-    await this.exec(bin.pg_ctl, ['stop', '-w', '-t', '60', '-m', 'fast', '-D', this.pgData], await osUser());
+    await this.fastShutdown();
     this.started = false;
     this.log('embedded PostgreSQL stopped');
+  }
+
+  /**
+   * What `pg_ctl stop -m fast` does, without a child process: SIGINT to the postmaster, then wait
+   * until it is gone. A `pg_ctl` child died of the SIGINTs that a terminal or a supervisor keeps
+   * sending to the service's process group while it stops, and left the server half-stopped.
+   */
+  private async fastShutdown(): Promise<void> {
+    let pid: number;
+    try {
+      pid = Number((await readFile(join(this.pgData, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+    } catch {
+      return; // no postmaster.pid: not running
+    }
+    if (!Number.isInteger(pid) || pid <= 0) throw new EmbeddedPostgresError(`unreadable postmaster.pid in ${this.pgData}`);
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch (err) {
+        return (err as NodeJS.ErrnoException).code === 'EPERM';
+      }
+    };
+    try {
+      process.kill(pid, 'SIGINT');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') return;
+      throw err;
+    }
+    const deadline = performance.now() + STOP_TIMEOUT_MS;
+    while (alive()) {
+      if (performance.now() > deadline) {
+        throw new EmbeddedPostgresError(`the embedded PostgreSQL (pid ${pid}) did not stop within ${STOP_TIMEOUT_MS / 1000} s`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   /**
@@ -273,7 +308,7 @@ export class EmbeddedPostgres {
 
   private async exec(file: string, args: string[], runAs: OsUser | null): Promise<void> {
     try {
-      await execFile(file, args, { ...(runAs ?? {}) });
+      await runDetached(file, args, { ...(runAs ?? {}) });
     } catch (err) {
       // The access check runs first, but a directory's mode can change under us: same message.
       if ((err as NodeJS.ErrnoException).code === 'EACCES' && runAs) {
@@ -298,7 +333,7 @@ async function assertReachable(runAs: OsUser, dirs: string[]): Promise<void> {
     }
     const script = 'for d in "$@"; do test -x "$d" || { printf %s "$d"; exit 1; }; done';
     try {
-      await execFile('/bin/sh', ['-c', script, 'sh', ...chain], runAs);
+      await runDetached('/bin/sh', ['-c', script, 'sh', ...chain], runAs);
     } catch (err) {
       const blocked = (err as { stdout?: string }).stdout?.trim() || dir;
       throw new EmbeddedPostgresError(unreachableMessage(blocked, dirs[0]), { cause: err });
@@ -317,18 +352,31 @@ function unreachableMessage(blocked: string, dataDir: string): string {
   ].join('\n');
 }
 
-/** Root cannot run PostgreSQL: run it as `postgres`, creating that OS user when missing. */
-async function osUser(): Promise<OsUser | null> {
+let knownOsUser: Promise<OsUser | null> | null = null;
+
+/**
+ * Root cannot run PostgreSQL: run it as `postgres`, creating that OS user when missing. Looked up
+ * once: stopping then runs no tool but `pg_ctl` while signals may be arriving.
+ */
+function osUser(): Promise<OsUser | null> {
+  knownOsUser ??= lookUpOsUser().catch((err: unknown) => {
+    knownOsUser = null;
+    throw err;
+  });
+  return knownOsUser;
+}
+
+async function lookUpOsUser(): Promise<OsUser | null> {
   if (process.getuid?.() !== 0) return null;
   const lookup = async () => {
-    const { stdout } = await execFile('id', ['-u', 'postgres']);
-    const { stdout: g } = await execFile('id', ['-g', 'postgres']);
+    const { stdout } = await runDetached('id', ['-u', 'postgres']);
+    const { stdout: g } = await runDetached('id', ['-g', 'postgres']);
     return { uid: Number(stdout.trim()), gid: Number(g.trim()) };
   };
   try {
     return await lookup();
   } catch {
-    await execFile('useradd', ['--system', '--user-group', '--no-create-home', 'postgres']).catch(() => undefined);
+    await runDetached('useradd', ['--system', '--user-group', '--no-create-home', 'postgres']).catch(() => undefined);
     return lookup();
   }
 }

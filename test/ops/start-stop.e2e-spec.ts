@@ -153,6 +153,38 @@ describe('npm start stopped by signals', () => {
     120_000,
   );
 
+  it('SIGINT to the group again and again while the embedded PostgreSQL stops: it stops cleanly, npm exits 0', async () => {
+    const server = await npmStart(env);
+    try {
+      const prefix = `storm-${randomUUID().slice(0, 8)}`;
+      const users = 10;
+      await postHeartbeats(server, prefix, users);
+      const pgPort = Number(readFileSync(join(dataDir, 'pg-port'), 'utf8'));
+      server.signalGroup('SIGINT');
+      // From the end of the final flush on, the service is stopping its database (pg_ctl stop
+      // waits for the server): keep signalling the group, as a user pressing Ctrl-C again and
+      // again would, until that is done. Tools the service runs must not die of these signals.
+      // (The storm stops there: a SIGINT that reaches npm after the service has exited ends npm
+      // by that signal, which is npm's own behaviour, not the service's.)
+      await server.waitFor(/final flush done/);
+      let stopped = false;
+      void server.waitFor(/embedded PostgreSQL stopped|could not stop the embedded PostgreSQL/).then(() => (stopped = true), () => (stopped = true));
+      for (;;) {
+        await new Promise((r) => setTimeout(r, 20));
+        await new Promise((r) => setImmediate(r)); // read what the service printed meanwhile
+        if (stopped) break;
+        server.signalGroup('SIGINT');
+      }
+      expect(server.output()).not.toContain('could not stop the embedded PostgreSQL');
+      expect(server.output()).toContain('embedded PostgreSQL stopped');
+      expect(await server.exit).toEqual({ code: 0, signal: null });
+      await expectEmbeddedStopped(pgPort);
+      expectAllStored(await storedRows(prefix), users);
+    } finally {
+      server.signalGroup('SIGKILL');
+    }
+  }, 120_000);
+
   it('SIGTERM to the service process alone, three times: everything stored, npm exits 0', async () => {
     const server = await npmStart(env);
     try {
