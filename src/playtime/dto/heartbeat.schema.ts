@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { NUL_MESSAGE, hasNul } from '../../common/validation.js';
 import type { MediaType } from '../../watch/item-key.js';
 import { MAX_INT4, mediaTypeSchema } from '../../watch/media.js';
+import { DAY_MS } from '../../watch/time.js';
 
 /**
  * Upper bound of every time in seconds (position, duration, played): 10,000,000 s, about 115
@@ -9,7 +10,7 @@ import { MAX_INT4, mediaTypeSchema } from '../../watch/media.js';
  * keeps sums far inside what the database and statistics handle exactly.
  */
 export const MAX_SECONDS = 10_000_000;
-const MAX_AGE_MS = 30 * 24 * 3600 * 1000;
+const MAX_AGE_MS = 30 * DAY_MS;
 /** Clients' clocks drift: an `occurredAt` up to a minute ahead is taken as "now", not rejected. */
 const CLOCK_SKEW_MS = 60_000;
 
