@@ -13,7 +13,8 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { addHeartbeat, newPendingItem, type PendingItem } from '../src/playtime/pending-item.js';
-import { itemKeyString, type Heartbeat } from '../src/playtime/heartbeat.js';
+import type { Heartbeat } from '../src/playtime/heartbeat.js';
+import { itemKeyString } from '../src/watch/item-key.js';
 import { flushStatements } from '../src/playtime/playtime.repository.js';
 import { serveIpc } from './lib/util.js';
 

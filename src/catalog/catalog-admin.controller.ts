@@ -2,14 +2,13 @@ import { Body, Controller, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AdminOnly } from '../auth/auth.decorators.js';
 import { ApiErrors } from '../common/api-errors.js';
+import { mediaPathSchema, type MediaPath } from '../watch/media.js';
 import { CatalogService } from './catalog.service.js';
 import {
   catalogEntryBodySchema,
   catalogEntrySchema,
   catalogImportedSchema,
   catalogImportSchema,
-  catalogParamsSchema,
-  type CatalogParams,
   type CatalogEntryFields,
   type CatalogImportEntry,
 } from './dto/catalog-entry.schema.js';
@@ -31,7 +30,7 @@ export class CatalogAdminController {
   @ApiResponse({ status: 200, description: 'The entry as stored.', standardSchema: catalogEntrySchema })
   @ApiErrors(400, 401, 403)
   async upsert(
-    @Param({ schema: catalogParamsSchema }) params: CatalogParams,
+    @Param({ schema: mediaPathSchema }) params: MediaPath,
     @Body({ schema: catalogEntryBodySchema }) body: CatalogEntryFields,
   ) {
     return this.catalog.upsert(params.mediaType, params.mediaId, body);

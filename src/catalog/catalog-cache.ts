@@ -4,7 +4,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { RedisLifecycle } from '../redis/redis.module.js';
-import type { CatalogSearchQuery, MediaType } from './dto/catalog-entry.schema.js';
+import type { MediaType } from '../watch/item-key.js';
+import type { CatalogSearchQuery } from './dto/catalog-entry.schema.js';
 
 /**
  * Every catalogue key lives under the current version: `catalog:v<version>:item:movie:550`.

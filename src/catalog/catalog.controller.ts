@@ -3,11 +3,10 @@ import { ApiBearerAuth, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@n
 import type { FastifyReply } from 'fastify';
 import { ApiErrors } from '../common/api-errors.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { mediaPathSchema, type MediaPath } from '../watch/media.js';
 import { CatalogService } from './catalog.service.js';
 import {
   catalogEntrySchema,
-  catalogParamsSchema,
-  type CatalogParams,
   catalogSearchQuerySchema,
   catalogSearchResponseSchema,
   type CatalogSearchQuery,
@@ -60,7 +59,7 @@ export class CatalogController {
   @ApiResponse({ status: 304, description: 'Not modified: the `If-None-Match` ETag is current.' })
   @ApiErrors(400, 401, 404)
   async getEntry(
-    @Param({ schema: catalogParamsSchema }) params: CatalogParams,
+    @Param({ schema: mediaPathSchema }) params: MediaPath,
     @Headers('if-none-match') etags: string | undefined,
     @Res() reply: FastifyReply,
   ) {

@@ -1,11 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { CatalogEntry, CatalogImportEntry, CatalogSeason, MediaType } from './dto/catalog-entry.schema.js';
+import type { MediaType } from '../watch/item-key.js';
+import type { CatalogEntry, CatalogImportEntry, CatalogSeason } from './dto/catalog-entry.schema.js';
 import { LOCK_IDS } from '../watch/lock-ids.js';
-
-/** Namespace of the advisory lock that lets one instance at a time seed an empty catalogue. */
-const SEED_LOCK_NAMESPACE = LOCK_IDS.catalogSeed;
 
 const ITEM_COLUMNS = `media_type, media_id, title, overview, release_year, runtime_seconds, genres, poster_url`;
 
@@ -66,7 +64,8 @@ const INSERT_EPISODES = `
   FROM jsonb_to_recordset($1::jsonb) AS e(media_id int, season_number int, episode_number int, title text, runtime_seconds int)
   ORDER BY 1, 2, 3`;
 
-const LOCK_SEED = `SELECT pg_advisory_xact_lock(${SEED_LOCK_NAMESPACE}, 0)`;
+/** One instance at a time seeds an empty catalogue. */
+const LOCK_SEED = `SELECT pg_advisory_xact_lock(${LOCK_IDS.catalogSeed}, 0)`;
 
 const CATALOG_IS_EMPTY = `SELECT NOT EXISTS (SELECT 1 FROM catalog_items) AS empty`;
 

@@ -8,8 +8,8 @@ import {
   type CatalogEntry,
   type CatalogEntryFields,
   type CatalogImportEntry,
-  type MediaType,
 } from './dto/catalog-entry.schema.js';
+import type { MediaType } from '../watch/item-key.js';
 
 export interface CatalogSearch {
   /** Part of the title, any case. */

@@ -6,9 +6,10 @@ import { ConfigError, loadConfig } from '../config/app-config.js';
 import { resolveDatabase } from '../database/database-url.js';
 import { dataSourceOptions } from '../database/data-source-options.js';
 import { ReportingRepository } from '../reporting/reporting.repository.js';
-import { ReportingService, utcDate } from '../reporting/reporting.service.js';
+import { ReportingService } from '../reporting/reporting.service.js';
 import { watchHoursQuerySchema } from '../reporting/dto/report-query.schema.js';
 import { toCsv } from '../reporting/watch-hours-report.js';
+import { isWindowIssue, reportWindow } from '../watch/window.js';
 
 const USAGE = 'usage: npm run report -- [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--groupBy day|media|mediaType] [--format csv|json]';
 
@@ -39,13 +40,13 @@ async function main(): Promise<void> {
   await dataSource.initialize();
   try {
     const reporting = new ReportingService(new ReportingRepository(dataSource), new Clock());
-    const to = q.to ?? reporting.today;
-    const from = q.from ?? utcDate(Date.parse(`${to}T00:00:00Z`) - 6 * 86_400_000);
-    if (from > to) {
+    const window = reportWindow(q, reporting.today);
+    if (isWindowIssue(window)) {
       console.error(`--from must not be after --to\n${USAGE}`);
       process.exitCode = 2;
       return;
     }
+    const { from, to } = window;
     const report = await reporting.report(from, to, q.groupBy);
     process.stdout.write(q.format === 'csv' ? toCsv(q.groupBy, report.rows) : JSON.stringify(report, null, 2) + '\n');
   } finally {

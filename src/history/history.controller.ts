@@ -5,20 +5,19 @@ import { CurrentUser } from '../auth/auth.decorators.js';
 import type { AuthUser } from '../auth/auth-user.js';
 import { ApiErrors } from '../common/api-errors.js';
 import { FieldValidationException } from '../common/errors.js';
-import type { ItemKey } from '../playtime/heartbeat.js';
+import type { ItemKey } from '../watch/item-key.js';
+import { mediaPathSchema, type MediaPath } from '../watch/media.js';
 import {
   continueQuerySchema,
   continueWatchingSchema,
   episodeQuerySchema,
   historyItemSchema,
   historyPageSchema,
-  itemParamsSchema,
   listQuerySchema,
 } from './dto/history-item.schema.js';
 import { HistoryWriteThrottlerGuard } from './history-write-throttler.guard.js';
 import { HistoryService } from './history.service.js';
 
-type ItemParams = z.output<typeof itemParamsSchema>;
 type EpisodeQuery = z.output<typeof episodeQuerySchema>;
 
 const EPISODE_NOTE = 'For tv, name the episode with `seasonNumber` and `episodeNumber` in the query.';
@@ -79,7 +78,7 @@ export class HistoryController {
   @ApiOperation({ summary: 'One history item, to resume playback', description: `${EPISODE_NOTE} Reflects heartbeats accepted by this instance even before they are flushed.` })
   @ApiResponse({ status: 200, standardSchema: historyItemSchema })
   @ApiErrors(400, 401, 404)
-  async getItem(@CurrentUser() user: AuthUser, @Param({ schema: itemParamsSchema }) p: ItemParams, @Query({ schema: episodeQuerySchema }) q: EpisodeQuery) {
+  async getItem(@CurrentUser() user: AuthUser, @Param({ schema: mediaPathSchema }) p: MediaPath, @Query({ schema: episodeQuerySchema }) q: EpisodeQuery) {
     return this.history.getItem(itemKey(user, p, q, true));
   }
 
@@ -88,7 +87,7 @@ export class HistoryController {
   @ApiOperation({ summary: 'Mark as watched (finished)', description: `${EPISODE_NOTE} An item never played is created from the catalogue's runtime.${WRITE_LIMIT_NOTE}` })
   @ApiResponse({ status: 200, standardSchema: historyItemSchema })
   @ApiErrors(400, 401, 404, 429)
-  async markWatched(@CurrentUser() user: AuthUser, @Param({ schema: itemParamsSchema }) p: ItemParams, @Query({ schema: episodeQuerySchema }) q: EpisodeQuery) {
+  async markWatched(@CurrentUser() user: AuthUser, @Param({ schema: mediaPathSchema }) p: MediaPath, @Query({ schema: episodeQuerySchema }) q: EpisodeQuery) {
     return this.history.markWatched(itemKey(user, p, q, true), true);
   }
 
@@ -97,7 +96,7 @@ export class HistoryController {
   @ApiOperation({ summary: 'Mark as unwatched (position 0, not finished)', description: `${EPISODE_NOTE}${WRITE_LIMIT_NOTE}` })
   @ApiResponse({ status: 200, standardSchema: historyItemSchema })
   @ApiErrors(400, 401, 404, 429)
-  async markUnwatched(@CurrentUser() user: AuthUser, @Param({ schema: itemParamsSchema }) p: ItemParams, @Query({ schema: episodeQuerySchema }) q: EpisodeQuery) {
+  async markUnwatched(@CurrentUser() user: AuthUser, @Param({ schema: mediaPathSchema }) p: MediaPath, @Query({ schema: episodeQuerySchema }) q: EpisodeQuery) {
     return this.history.markWatched(itemKey(user, p, q, true), false);
   }
 
@@ -112,7 +111,7 @@ export class HistoryController {
   })
   @ApiResponse({ status: 204, description: 'Deleted.' })
   @ApiErrors(400, 401, 404, 429)
-  async deleteItem(@CurrentUser() user: AuthUser, @Param({ schema: itemParamsSchema }) p: ItemParams, @Query({ schema: episodeQuerySchema }) q: EpisodeQuery) {
+  async deleteItem(@CurrentUser() user: AuthUser, @Param({ schema: mediaPathSchema }) p: MediaPath, @Query({ schema: episodeQuerySchema }) q: EpisodeQuery) {
     const key = itemKey(user, p, q, false);
     const found = await this.history.delete(user.userId, key);
     if (!found) throw new NotFoundException('Nothing to delete');
@@ -120,7 +119,7 @@ export class HistoryController {
 }
 
 /** The item named by the path and query; for tv, season and episode both or (when allowed) neither. */
-function itemKey(user: AuthUser, p: ItemParams, q: EpisodeQuery, episodeRequired: boolean): ItemKey {
+function itemKey(user: AuthUser, p: MediaPath, q: EpisodeQuery, episodeRequired: boolean): ItemKey {
   const seasonNumber = q.seasonNumber ?? null;
   const episodeNumber = q.episodeNumber ?? null;
   const errors: { field: string; message: string }[] = [];

@@ -7,10 +7,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import type { ItemKey } from '../playtime/heartbeat.js';
-import type { StoredItem, StoredSession } from '../playtime/pending-item.js';
+import { itemKeyString, sessionKeyString, showKeyString, type ItemKey, type MediaType } from '../watch/item-key.js';
+import { LOCK_IDS, userLockKeySql } from '../watch/lock-ids.js';
+import type { StoredItem, StoredSession } from '../watch/overlay.js';
 import { catalogTitleSql, itemTitleSql } from '../watch/title.js';
-import { LOCK_IDS } from '../watch/lock-ids.js';
 
 /** Columns of a history item; the title is the title rule's (src/watch/title.ts), as in reports and statistics. */
 const ITEM_SELECT = `
@@ -102,7 +102,7 @@ const MARK_UNWATCHED = `
     AND season_number IS NOT DISTINCT FROM $4::int AND episode_number IS NOT DISTINCT FROM $5::int`;
 
 /** The per-user lock: waits for flushes under way for this user (they hold the same lock). */
-const LOCK_USER = `SELECT pg_advisory_xact_lock(${LOCK_IDS.user}, hashtext($1))`;
+const LOCK_USER = `SELECT pg_advisory_xact_lock(${LOCK_IDS.user}, ${userLockKeySql('$1')})`;
 
 /**
  * Remembers the delete so that heartbeats received before it, flushed later anywhere, are ignored,
@@ -171,7 +171,7 @@ const EXPORT_BUCKETS = `
 interface ItemRow {
   id: string;
   user_id: string;
-  media_type: 'movie' | 'tv';
+  media_type: MediaType;
   media_id: number;
   season_number: number | null;
   episode_number: number | null;
@@ -189,7 +189,7 @@ interface ItemRow {
 
 interface SessionRow {
   session_id: string;
-  media_type: 'movie' | 'tv';
+  media_type: MediaType;
   media_id: number;
   season_number: number | null;
   episode_number: number | null;
@@ -208,7 +208,7 @@ export interface ListedItem extends StoredItem {
 }
 
 export interface ListFilter {
-  mediaType?: 'movie' | 'tv';
+  mediaType?: MediaType;
   finished?: boolean;
   after?: { at: string; id: string };
   limit: number;
@@ -230,7 +230,7 @@ export interface TombstoneContext {
   leaseMs: number;
 }
 
-export type DeleteScope = { mediaType: 'movie' | 'tv'; mediaId: number; seasonNumber: number | null; episodeNumber: number | null } | null;
+export type DeleteScope = { mediaType: MediaType; mediaId: number; seasonNumber: number | null; episodeNumber: number | null } | null;
 
 @Injectable()
 export class HistoryRepository {
@@ -280,12 +280,12 @@ export class HistoryRepository {
       await runner.release();
     }
     const items = new Map<string, ListedItem>();
-    for (const r of rows) items.set(keyOf(r), toListedItem(r));
+    for (const r of rows) items.set(keyOf(userId, r), toListedItem(r));
     const erased = new Map<string, number>();
-    for (const t of tombstones) if (t.erased_at) erased.set(keyOf(t), t.erased_at.getTime());
+    for (const t of tombstones) if (t.erased_at) erased.set(keyOf(userId, t), t.erased_at.getTime());
     const sessions = new Map<string, StoredSession>();
     for (const s of sessionRows) {
-      sessions.set(`${keyOf(s)}|${s.session_id}`, {
+      sessions.set(sessionKeyString(itemKeyOfRow(userId, s), s.session_id), {
         maxPlayed: s.max_played_s, credited: s.credited_s, firstAt: s.first_at.getTime(), lastAt: s.last_at.getTime(), completed: s.completed,
         erased: s.erased_s, hours: new Map(s.hours.map(([h, max, credited]) => [Number(h), { maxPlayed: max, credited }])),
       });
@@ -293,13 +293,13 @@ export class HistoryRepository {
     return { items, sessions, erased, used: new Map(usedRows.map((r) => [Number(r.hour), r.seconds])) };
   }
 
-  /** Per `mediaType/mediaId`: the catalogue's title and the title rule's (both null when unknown). */
+  /** Per `showKeyString`: the catalogue's title and the title rule's (both null when unknown). */
   async itemTitles(keys: { mediaType: string; mediaId: number }[]): Promise<Map<string, { catalog: string | null; rule: string | null }>> {
     if (!keys.length) return new Map();
     const rows = (await this.dataSource.query(ITEM_TITLES, [keys.map((k) => k.mediaType), keys.map((k) => k.mediaId)])) as {
       media_type: string; media_id: number; catalog_title: string | null; title: string | null;
     }[];
-    return new Map(rows.map((r) => [`${r.media_type}/${r.media_id}`, { catalog: r.catalog_title, rule: r.title }]));
+    return new Map(rows.map((r) => [showKeyString({ mediaType: r.media_type, mediaId: r.media_id }), { catalog: r.catalog_title, rule: r.title }]));
   }
 
   async nextEpisodes(after: { showId: number; seasonNumber: number; episodeNumber: number }[]): Promise<NextEpisode[]> {
@@ -366,12 +366,15 @@ function affected(result: unknown): number {
   return Array.isArray(result) && typeof result[1] === 'number' ? result[1] : 0;
 }
 
-export function itemKeyOf(k: { mediaType: string; mediaId: number; seasonNumber: number | null; episodeNumber: number | null }): string {
-  return `${k.mediaType}/${k.mediaId}/${k.seasonNumber ?? ''}/${k.episodeNumber ?? ''}`;
+type KeyRow = { media_type: MediaType; media_id: number; season_number: number | null; episode_number: number | null };
+
+function itemKeyOfRow(userId: string, r: KeyRow): ItemKey {
+  return { userId, mediaType: r.media_type, mediaId: r.media_id, seasonNumber: r.season_number, episodeNumber: r.episode_number };
 }
 
-function keyOf(r: { media_type: string; media_id: number; season_number: number | null; episode_number: number | null }): string {
-  return itemKeyOf({ mediaType: r.media_type, mediaId: r.media_id, seasonNumber: r.season_number, episodeNumber: r.episode_number });
+/** Rows of one user's queries, keyed as everywhere else (`itemKeyString`). */
+function keyOf(userId: string, r: KeyRow): string {
+  return itemKeyString(itemKeyOfRow(userId, r));
 }
 
 function toListedItem(r: ItemRow): ListedItem {

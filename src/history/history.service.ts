@@ -1,13 +1,18 @@
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import type { ItemKey } from '../playtime/heartbeat.js';
-import { applyPendingForUser, type PendingItem, type StoredItem, type StoredSession } from '../playtime/pending-item.js';
 import { PlaytimeBatcher } from '../playtime/playtime.batcher.js';
 import { IngestRegistry } from '../watch/ingest-registry.js';
+import { itemKeyString, sessionKeyString, showKeyString, type ItemKey, type MediaType } from '../watch/item-key.js';
+import { applyPendingForUser, type StoredItem, type StoredSession } from '../watch/overlay.js';
+import type { PendingItem } from '../watch/pending.js';
+import { hourlyCeilingSeconds } from '../watch/plausibility.js';
+import { isResumable, resumeAt, type ProgressThresholds } from '../watch/progress.js';
+import { round } from '../watch/time.js';
+import { overlayTitle } from '../watch/title.js';
 import type { HistoryItemResponse } from './dto/history-item.schema.js';
 import { encodeCursor, type HistoryCursor } from './history-cursor.js';
-import { HistoryRepository, itemKeyOf, type DeleteScope, type ListedItem } from './history.repository.js';
+import { HistoryRepository, type DeleteScope, type ListedItem } from './history.repository.js';
 
 export interface HistoryPage {
   items: HistoryItemResponse[];
@@ -39,13 +44,13 @@ export class HistoryService {
     const unflushed = this.batcher.unflushed(key);
     if (!unflushed) {
       const { items } = await this.repository.findItems(key.userId, [key], []);
-      const item = items.get(itemKeyOf(key));
+      const item = items.get(itemKeyString(key));
       if (!item) throw new NotFoundException('Never watched');
       return this.toResponse(item);
     }
     // All of the user's unflushed items: the per-user ceiling shares an hour's room among them.
-    const wanted = itemKeyOf(key);
-    const merged = (await this.overlay(key.userId, this.batcher.unflushedForUser(key.userId))).find((i) => itemKeyOf(i) === wanted);
+    const wanted = itemKeyString(key);
+    const merged = (await this.overlay(key.userId, this.batcher.unflushedForUser(key.userId))).find((i) => itemKeyString(i) === wanted);
     if (!merged) throw new NotFoundException('Never watched');
     return this.toResponse(merged);
   }
@@ -54,7 +59,7 @@ export class HistoryService {
    * A page of history, newest first. The first page also shows items with heartbeats not flushed
    * yet (read-your-own-writes); later pages come from the database only.
    */
-  async list(userId: string, q: { limit: number; cursor?: HistoryCursor; mediaType?: 'movie' | 'tv'; finished?: boolean }): Promise<HistoryPage> {
+  async list(userId: string, q: { limit: number; cursor?: HistoryCursor; mediaType?: MediaType; finished?: boolean }): Promise<HistoryPage> {
     const after = q.cursor;
     const rows = await this.repository.list(userId, { mediaType: q.mediaType, finished: q.finished, after, limit: q.limit });
     const full = rows.length === q.limit;
@@ -65,8 +70,8 @@ export class HistoryService {
         (i) => (!q.mediaType || i.mediaType === q.mediaType) && (q.finished === undefined || i.finished === q.finished),
       );
       if (fresh.length) {
-        const freshKeys = new Set(fresh.map(itemKeyOf));
-        shown = [...fresh, ...rows.filter((r) => !freshKeys.has(itemKeyOf(r)))]
+        const freshKeys = new Set(fresh.map(itemKeyString));
+        shown = [...fresh, ...rows.filter((r) => !freshKeys.has(itemKeyString(r)))]
           .sort((a, b) => b.lastWatchedAt - a.lastWatchedAt)
           .slice(0, q.limit);
         lastDbShown = [...shown].reverse().find((i): i is ListedItem => 'cursor' in i) ?? lastDbShown;
@@ -86,16 +91,16 @@ export class HistoryService {
    */
   async continueWatching(userId: string, limit: number): Promise<ContinueItem[]> {
     const fresh = await this.overlay(userId, this.batcher.unflushedForUser(userId));
-    const freshKeys = new Set(fresh.map(itemKeyOf));
+    const freshKeys = new Set(fresh.map(itemKeyString));
     fresh.sort((a, b) => b.lastWatchedAt - a.lastWatchedAt);
     const seenShows = new Set<string>();
     const picked: { item: StoredItem; reason: 'resume' | 'next-after' }[] = [];
     let resumeCount = 0;
     const consider = (item: StoredItem) => {
-      const group = item.mediaType === 'tv' ? `tv/${item.mediaId}` : itemKeyOf(item);
+      const group = item.mediaType === 'tv' ? showKeyString(item) : itemKeyString(item);
       if (seenShows.has(group)) return;
       seenShows.add(group);
-      if (this.isResumable(item)) {
+      if (isResumable(item, this.thresholds)) {
         picked.push({ item, reason: 'resume' });
         resumeCount++;
       } else if (item.mediaType === 'tv' && item.finished) {
@@ -110,7 +115,7 @@ export class HistoryService {
       const lastAt = rows.length === WALK_CHUNK ? rows[rows.length - 1].lastWatchedAt : -Infinity;
       for (const row of rows) {
         while (fresh.length && fresh[0].lastWatchedAt >= row.lastWatchedAt) consider(fresh.shift()!);
-        if (!freshKeys.has(itemKeyOf(row))) consider(row);
+        if (!freshKeys.has(itemKeyString(row))) consider(row);
       }
       while (fresh.length && fresh[0].lastWatchedAt >= lastAt) consider(fresh.shift()!);
       result = await this.resolve(picked);
@@ -163,8 +168,8 @@ export class HistoryService {
       after = rows[rows.length - 1].cursor;
     }
     const fresh = await this.overlay(userId, this.batcher.unflushedForUser(userId));
-    const freshKeys = new Set(fresh.map(itemKeyOf));
-    const items = [...fresh, ...history.filter((h) => !freshKeys.has(itemKeyOf(h)))].sort((a, b) => b.lastWatchedAt - a.lastWatchedAt);
+    const freshKeys = new Set(fresh.map(itemKeyString));
+    const items = [...fresh, ...history.filter((h) => !freshKeys.has(itemKeyString(h)))].sort((a, b) => b.lastWatchedAt - a.lastWatchedAt);
     const raw = await this.repository.exportRaw(userId);
     return {
       userId,
@@ -182,19 +187,19 @@ export class HistoryService {
       seasonNumber: item.seasonNumber,
       episodeNumber: item.episodeNumber,
       title: item.title,
-      currentTime: round3(item.currentTime),
-      totalDuration: round3(item.totalDuration),
+      currentTime: round(item.currentTime, 3),
+      totalDuration: round(item.totalDuration, 3),
       progress: item.progress,
-      resumeAt: this.isResumable(item) ? round3(item.currentTime) : 0,
-      totalPlayedSeconds: round3(item.totalPlayedSeconds),
+      resumeAt: round(resumeAt(item, this.thresholds), 3),
+      totalPlayedSeconds: round(item.totalPlayedSeconds, 3),
       finished: item.finished,
       completedCount: item.completedCount,
       lastWatchedAt: new Date(item.lastWatchedAt).toISOString(),
     };
   }
 
-  private isResumable(item: StoredItem): boolean {
-    return !item.finished && item.progress >= this.config.MIN_RESUME_PERCENT && item.progress < this.config.FINISHED_PERCENT;
+  private get thresholds(): ProgressThresholds {
+    return { finishedPercent: this.config.FINISHED_PERCENT, minResumePercent: this.config.MIN_RESUME_PERCENT };
   }
 
   /** Stored items with unflushed heartbeats applied, as the flush will apply them. */
@@ -207,21 +212,21 @@ export class HistoryService {
       this.repository.itemTitles(pending),
     ]);
     const inputs = pending.map((p) => {
-      const key = itemKeyOf(p);
+      const key = itemKeyString(p);
       const own = new Map<string, StoredSession>();
       for (const id of p.sessions.keys()) {
-        const s = sessions.get(`${key}|${id}`);
+        const s = sessions.get(sessionKeyString(p, id));
         if (s) own.set(id, s);
       }
       return { pending: p, stored: items.get(key) ?? null, storedSessions: own, erasedAt: erased.get(key) ?? null };
     });
-    const ceiling = { maxPerHour: this.config.MAX_STREAMS_PER_USER * 3600, used };
+    const ceiling = { maxPerHour: hourlyCeilingSeconds(this.config.MAX_STREAMS_PER_USER), used };
     // The title rule with the unflushed heartbeats in it: the catalogue, else the newest title heard.
     return applyPendingForUser(inputs, this.config.FINISHED_PERCENT, ceiling).flatMap((merged, n) => {
       if (!merged) return [];
       const p = pending[n];
-      const t = titles.get(`${p.mediaType}/${p.mediaId}`);
-      return [{ ...merged, title: t?.catalog ?? p.title ?? t?.rule ?? merged.title }];
+      const t = titles.get(showKeyString(p));
+      return [{ ...merged, title: overlayTitle({ catalog: t?.catalog ?? null, unflushed: p.title, stored: t?.rule ?? null, fallback: merged.title }) }];
     });
   }
 
@@ -248,8 +253,4 @@ export class HistoryService {
     }
     return out;
   }
-}
-
-function round3(n: number): number {
-  return Math.round(n * 1000) / 1000;
 }

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import type { PendingItem } from './pending-item.js';
+import { itemKeyHash } from '../watch/item-key.js';
+import type { PendingItem } from '../watch/pending.js';
 
 /** Sets an item aside; every value is plain text the insert cannot refuse (see `keepable`). */
 export const INSERT_REJECT = `
@@ -13,14 +13,6 @@ export interface Reject {
   item: PendingItem;
   code: string;
   message: string;
-}
-
-/**
- * What is logged instead of an item's key: the key holds the user id, the log must not. The same
- * hash is stored with the item, so an operator goes from the log line to the row.
- */
-export function keyHash(key: string): string {
-  return createHash('sha256').update(key).digest('hex').slice(0, 16);
 }
 
 /** Text without NUL (PostgreSQL `text` refuses it): written as the six characters `\u0000`. */
@@ -41,7 +33,7 @@ export class IngestRejectsRepository {
   async setAside(rejects: Reject[]): Promise<void> {
     for (const r of rejects) {
       await this.dataSource.query(INSERT_REJECT, [
-        keyHash(r.item.key),
+        itemKeyHash(r.item.key),
         keepable(r.item.userId),
         keepable(r.item.key),
         keepable(r.code),

@@ -16,11 +16,12 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { Clock } from '../common/clock.js';
 import { RetryLaterException } from '../common/errors.js';
-import { itemKeyString, type Heartbeat, type ItemKey } from './heartbeat.js';
+import type { Heartbeat } from './heartbeat.js';
+import { itemKeyHash, itemKeyString, type ItemKey } from '../watch/item-key.js';
 import { addHeartbeat, clonePendingItem, mergeInto, newPendingItem, type PendingItem } from './pending-item.js';
 import { PlaytimeRepository } from './playtime.repository.js';
 import { dbErrorCode, describeDbError, isDataError, isRetryableDbError } from '../database/db-errors.js';
-import { IngestRejectsRepository, keyHash } from './ingest-rejects.repository.js';
+import { IngestRejectsRepository } from './ingest-rejects.repository.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 
 const FLUSH_INTERVAL_NAME = 'playtime-flush';
@@ -492,7 +493,7 @@ export class PlaytimeBatcher implements OnApplicationBootstrap, BeforeApplicatio
    */
   private async setAside(item: PendingItem, cause: unknown): Promise<boolean> {
     const code = dbErrorCode(cause) ?? 'unknown';
-    const hash = keyHash(item.key);
+    const hash = itemKeyHash(item.key);
     try {
       await this.rejects.setAside([{ item, code, message: String((cause as Error)?.message ?? cause).slice(0, 1000) }]);
     } catch (err) {

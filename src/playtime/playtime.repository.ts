@@ -7,9 +7,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { progressOf } from './heartbeat.js';
-import type { PendingItem } from './pending-item.js';
-import { LOCK_IDS } from '../watch/lock-ids.js';
+import { compareKeys } from '../watch/item-key.js';
+import { dayLockKeySql, LOCK_IDS, userLockKeySql } from '../watch/lock-ids.js';
+import { erasedByDeleteSql, type PendingItem } from '../watch/pending.js';
+import { hourlyCeilingSeconds, plausibleCapSql } from '../watch/plausibility.js';
+import { positionState } from '../watch/progress.js';
+import { utcDayNumber } from '../watch/time.js';
 
 /**
  * The lock of every user in the batch, in one order. A delete takes the same lock, so it waits for
@@ -19,7 +22,7 @@ import { LOCK_IDS } from '../watch/lock-ids.js';
  */
 export const LOCK_USERS = `
   SELECT count(pg_advisory_xact_lock(${LOCK_IDS.user}, h))::int AS locked
-  FROM (SELECT DISTINCT hashtext(u) AS h FROM unnest($1::text[]) AS u ORDER BY 1) AS users`;
+  FROM (SELECT DISTINCT ${userLockKeySql('u')} AS h FROM unnest($1::text[]) AS u ORDER BY 1) AS users`;
 
 /**
  * Make sure every session row exists, so the next statement can lock all of them. A new row holds
@@ -62,8 +65,8 @@ export const LOCK_SESSIONS = `
   days AS (
     SELECT d FROM unnest($7::int[]) AS d
     UNION
-    SELECT generate_series((first_at AT TIME ZONE 'UTC')::date - DATE '1970-01-01',
-                           (last_at AT TIME ZONE 'UTC')::date - DATE '1970-01-01')
+    SELECT generate_series(${dayLockKeySql("(first_at AT TIME ZONE 'UTC')::date")},
+                           ${dayLockKeySql("(last_at AT TIME ZONE 'UTC')::date")})
     FROM locked WHERE isfinite(first_at) AND isfinite(last_at)
   )
   SELECT (SELECT count(*) FROM locked)::int AS locked,
@@ -143,11 +146,11 @@ export const APPLY_BATCH = `
            -- what the delete erased, applied on top of the stored row: never credited
            CASE WHEN e.at IS NULL THEN ws.credited_s
                 ELSE GREATEST(ws.credited_s, LEAST(GREATEST(ws.max_played_s, e.max_played_s),
-                       2 * EXTRACT(EPOCH FROM GREATEST(ws.last_at, e.last_at) - LEAST(ws.first_at, e.first_at))::float8 + 60))
+                       ${plausibleCapSql('LEAST(ws.first_at, e.first_at)', 'GREATEST(ws.last_at, e.last_at)')}))
            END AS base_credited,
            ws.completed OR COALESCE(e.completed, false) AS base_completed,
-           i.erased_at IS NOT NULL AND s.received_at <= i.erased_at AS erased,
-           i.erased_at IS NULL OR i.received_at > i.erased_at AS is_live
+           ${erasedByDeleteSql('s.received_at', 'i.erased_at')} AS erased,
+           NOT ${erasedByDeleteSql('i.received_at', 'i.erased_at')} AS is_live
     FROM incoming s
     JOIN items i ON i.idx = s.item_idx
     -- One index probe per session: as a plain join, IS NOT DISTINCT FROM made the planner expect
@@ -163,11 +166,11 @@ export const APPLY_BATCH = `
   ),
   credited AS (
     SELECT m.*, GREATEST(m.old_credited,
-             LEAST(m.max_played_s, 2 * EXTRACT(EPOCH FROM m.last_at - m.first_at)::float8 + 60)) AS new_credited
+             LEAST(m.max_played_s, ${plausibleCapSql('m.first_at', 'm.last_at')})) AS new_credited
     FROM merged m
   ),
   live AS (
-    SELECT i.* FROM items i WHERE i.erased_at IS NULL OR i.received_at > i.erased_at
+    SELECT i.* FROM items i WHERE NOT ${erasedByDeleteSql('i.received_at', 'i.erased_at')}
   ),
   -- credit a delete erased is never in any hour: per session, sum(hours' credit) = credited − erased
   erasure AS (
@@ -305,7 +308,7 @@ export interface FlushResult {
  * flush locks rows in the same order.
  */
 export function flushStatements(items: PendingItem[], finishedPercent: number, maxStreamsPerUser = 4): [string, unknown[]][] {
-  const sorted = [...items].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const sorted = [...items].sort((a, b) => compareKeys(a.key, b.key));
   const it = columns(sorted, finishedPercent);
   const sessionKeys = [it.s.userId, it.s.sessionId, it.s.mediaType, it.s.mediaId, it.s.season, it.s.episode];
   return [
@@ -317,7 +320,7 @@ export function flushStatements(items: PendingItem[], finishedPercent: number, m
       it.i.totalDuration, it.i.progress, it.i.finished, it.i.positionAt, it.i.firstAt, it.i.receivedAt,
       it.s.itemIdx, it.s.sessionId, it.s.maxPlayed, it.s.firstAt, it.s.lastAt, it.s.completed, it.s.receivedAt,
       it.c.sessionIdx, it.c.at, it.c.maxPlayed, it.c.firstAt, it.c.lastAt, it.c.completed,
-      it.h.sessionIdx, it.h.hour, it.h.maxPlayed, maxStreamsPerUser * 3600, it.s.device,
+      it.h.sessionIdx, it.h.hour, it.h.maxPlayed, hourlyCeilingSeconds(maxStreamsPerUser), it.s.device,
     ]],
   ];
 }
@@ -389,11 +392,11 @@ export function columns(items: PendingItem[], finishedPercent: number) {
   const days = new Set<number>();
   items.forEach((item, n) => {
     users.add(item.userId);
-    const progress = progressOf(item.currentTime, item.totalDuration);
+    const { progress, finished } = positionState(item.currentTime, item.totalDuration, finishedPercent);
     i.userId.push(item.userId); i.mediaType.push(item.mediaType); i.mediaId.push(item.mediaId);
     i.season.push(item.seasonNumber); i.episode.push(item.episodeNumber); i.title.push(item.title);
     i.currentTime.push(item.currentTime); i.totalDuration.push(item.totalDuration); i.progress.push(progress);
-    i.finished.push(progress >= finishedPercent); i.positionAt.push(new Date(item.positionAt));
+    i.finished.push(finished); i.positionAt.push(new Date(item.positionAt));
     i.firstAt.push(new Date(item.firstAt)); i.receivedAt.push(new Date(item.receivedAt));
     for (const [sessionId, sess] of item.sessions) {
       s.itemIdx.push(n + 1); s.userId.push(item.userId); s.sessionId.push(sessionId); s.mediaType.push(item.mediaType);
@@ -416,9 +419,4 @@ export function columns(items: PendingItem[], finishedPercent: number) {
     }
   });
   return { i, s, c, h, userIds: [...users], days: [...days].sort((a, b) => a - b) };
-}
-
-/** Days since 1970-01-01 (UTC) of an epoch-ms instant: the key of a day's bucket lock. */
-export function utcDayNumber(ms: number): number {
-  return Math.floor(ms / 86_400_000);
 }

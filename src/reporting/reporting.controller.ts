@@ -6,7 +6,8 @@ import { AdminOnly } from '../auth/auth.decorators.js';
 import { ApiErrors } from '../common/api-errors.js';
 import { FieldValidationException } from '../common/errors.js';
 import { rollupQuerySchema, watchHoursQuerySchema, watchHoursReportSchema } from './dto/report-query.schema.js';
-import { ReportingService, utcDate } from './reporting.service.js';
+import { isWindowIssue, reportWindow } from '../watch/window.js';
+import { ReportingService } from './reporting.service.js';
 import { toCsv } from './watch-hours-report.js';
 
 @ApiTags('reports')
@@ -27,9 +28,9 @@ export class ReportingController {
   @ApiResponse({ status: 200, standardSchema: watchHoursReportSchema })
   @ApiErrors(400, 401, 403)
   async watchHours(@Query({ schema: watchHoursQuerySchema }) q: z.output<typeof watchHoursQuerySchema>, @Res({ passthrough: true }) reply: FastifyReply) {
-    const to = q.to ?? this.reporting.today;
-    const from = q.from ?? utcDate(Date.parse(`${to}T00:00:00Z`) - 6 * 86_400_000);
-    if (from > to) throw new FieldValidationException([{ field: 'from', message: 'must not be after to' }]);
+    const window = reportWindow(q, this.reporting.today);
+    if (isWindowIssue(window)) throw new FieldValidationException([window]);
+    const { from, to } = window;
     const report = await this.reporting.report(from, to, q.groupBy);
     if (q.format === 'json') return report;
     reply.header('Content-Type', 'text/csv; charset=utf-8');

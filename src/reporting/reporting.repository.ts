@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { itemTitleSql } from '../watch/title.js';
-import { LOCK_IDS } from '../watch/lock-ids.js';
+import type { MediaType } from '../watch/item-key.js';
+import { dayLockKeySql, LOCK_IDS } from '../watch/lock-ids.js';
 
 export const WATCH_HOURS_JOB = 'watch-hours';
 
@@ -32,7 +33,7 @@ const DAYS_FROM_BUCKETS = `
  * roll-up either waits for them and reads what they wrote, or commits first and they see its
  * finished claim and mark the day stale. It also serialises roll-ups of one day across instances.
  */
-const LOCK_DAY = `SELECT pg_advisory_xact_lock(${LOCK_IDS.bucketDay}, ($1::date - DATE '1970-01-01'))`;
+const LOCK_DAY = `SELECT pg_advisory_xact_lock(${LOCK_IDS.bucketDay}, ${dayLockKeySql('$1::date')})`;
 /** The claim row of (job, day); a finished one is never run again unless forced or made stale. */
 const CLAIM = `
   INSERT INTO report_runs (job, period) VALUES ($1, $2)
@@ -91,7 +92,7 @@ const REPORT_DAYS = `
   FROM (${DAYS_FROM_BUCKETS}) live WHERE day NOT IN (${ROLLED_UP})`;
 
 export interface TitleRow {
-  media_type: 'movie' | 'tv';
+  media_type: MediaType;
   media_id: number;
   title: string | null;
   watch_seconds: number;

@@ -1,14 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
+import { DAY_MS, utcDate } from '../watch/time.js';
 import { ReportingRepository } from './reporting.repository.js';
 import { buildReport, type GroupBy, type ReportRow } from './watch-hours-report.js';
 
 /** How far back start-up catch-up looks for days that were never rolled up. */
 export const CATCH_UP_DAYS = 35;
-
-export function utcDate(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
-}
 
 @Injectable()
 export class ReportingService {
@@ -60,7 +57,7 @@ export class ReportingService {
   }
 
   private async catchUpNow(): Promise<string[]> {
-    const since = utcDate(this.clock.now() - CATCH_UP_DAYS * 86_400_000);
+    const since = utcDate(this.clock.now() - CATCH_UP_DAYS * DAY_MS);
     const done: string[] = [];
     for (const day of await this.repository.missedDays(this.today, since)) {
       if (await this.repository.rollupDay(day, false)) done.push(day);

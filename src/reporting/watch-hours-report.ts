@@ -1,3 +1,5 @@
+import type { MediaType } from '../watch/item-key.js';
+import { eachDay, round } from '../watch/time.js';
 import type { DayRow, TitleRow } from './reporting.repository.js';
 
 export type GroupBy = 'day' | 'media' | 'mediaType';
@@ -11,8 +13,8 @@ interface Figures {
 
 export type ReportRow =
   | ({ date: string } & Figures)
-  | ({ mediaType: 'movie' | 'tv'; mediaId: number; title: string | null } & Figures)
-  | ({ mediaType: 'movie' | 'tv' } & Figures);
+  | ({ mediaType: MediaType; mediaId: number; title: string | null } & Figures)
+  | ({ mediaType: MediaType } & Figures);
 
 /** Column order of each grouping: the group's key, then the figures (SPEC §6). */
 export const REPORT_COLUMNS: Record<GroupBy, string[]> = {
@@ -21,18 +23,8 @@ export const REPORT_COLUMNS: Record<GroupBy, string[]> = {
   mediaType: ['mediaType', 'watchSeconds', 'watchHours', 'viewers', 'completions'],
 };
 
-const round = (n: number, d: number) => Math.round(n * 10 ** d) / 10 ** d;
-
 function figures(seconds: number, viewers: number, completions: number): Figures {
   return { watchSeconds: round(seconds, 3), watchHours: round(seconds / 3600, 3), viewers, completions };
-}
-
-function daysBetween(from: string, to: string): string[] {
-  const out: string[] = [];
-  for (let d = Date.parse(`${from}T00:00:00Z`); d <= Date.parse(`${to}T00:00:00Z`); d += 86_400_000) {
-    out.push(new Date(d).toISOString().slice(0, 10));
-  }
-  return out;
 }
 
 /**
@@ -42,7 +34,7 @@ function daysBetween(from: string, to: string): string[] {
 export function buildReport(groupBy: GroupBy, from: string, to: string, days: DayRow[], titles: TitleRow[]): ReportRow[] {
   if (groupBy === 'day') {
     const byDay = new Map(days.filter((d) => d.scope === 'all').map((d) => [d.day, d]));
-    return daysBetween(from, to).map((date) => {
+    return eachDay(from, to).map((date) => {
       const d = byDay.get(date);
       return { date, ...figures(d?.watch_seconds ?? 0, d?.viewers ?? 0, d?.completions ?? 0) };
     });

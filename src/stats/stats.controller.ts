@@ -3,7 +3,8 @@ import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagg
 import { CurrentUser } from '../auth/auth.decorators.js';
 import type { AuthUser } from '../auth/auth-user.js';
 import { ApiErrors } from '../common/api-errors.js';
-import { MAX_RANGE_DAYS, statsQuerySchema, type StatsQuery } from './dto/stats-query.schema.js';
+import { MAX_WINDOW_DAYS } from '../watch/window.js';
+import { statsQuerySchema, type StatsQuery } from './dto/stats-query.schema.js';
 import { statsResponseSchema } from './dto/stats-response.schema.js';
 import { StatsService } from './stats.service.js';
 
@@ -19,7 +20,7 @@ export class StatsController {
     description: [
       '`from` and `to` are calendar days in `tz` (default `UTC`), both inclusive; without them the window is the last 30 days, today included. ',
       'With only `from`, the window runs to today; with only `to`, it is the 30 days ending on `to`. ',
-      `\`from\` after \`to\`, or a window longer than ${MAX_RANGE_DAYS} days, is a 400.\n\n`,
+      `\`from\` after \`to\`, or a window longer than ${MAX_WINDOW_DAYS} days, is a 400.\n\n`,
       'The window runs from midnight at the start of `from` to midnight at the end of `to`, in `tz`. ',
       'Watch time is kept per UTC hour, and an hour counts towards the local day (in `tz`) on which it starts: in a zone ',
       'whose offset is not a whole number of hours, the half hour after local midnight counts towards the day before. ',

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import type { MediaType } from '../watch/item-key.js';
 import { itemTitleSql } from '../watch/title.js';
 import type { StatsWindow } from './stats-window.js';
 
@@ -96,7 +97,7 @@ export interface DailyRow {
 }
 
 export interface TopTitleRow {
-  media_type: 'movie' | 'tv';
+  media_type: MediaType;
   media_id: number;
   seconds: number;
   title: string | null;

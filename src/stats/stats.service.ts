@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
 import { FieldValidationException } from '../common/errors.js';
 import { PlaytimeBatcher } from '../playtime/playtime.batcher.js';
+import { round } from '../watch/time.js';
 import type { StatsQuery } from './dto/stats-query.schema.js';
 import type { StatsResponse } from './dto/stats-response.schema.js';
 import { resolveStatsWindow } from './stats-window.js';
@@ -65,9 +66,4 @@ export class StatsService {
       byWeekday: byWeekday.map((n) => round(n, 3)),
     };
   }
-}
-
-function round(n: number, decimals: number): number {
-  const f = 10 ** decimals;
-  return Math.round(n * f) / f;
 }

@@ -27,3 +27,16 @@ type Distinct<T extends Record<string, number>> = {
 /** Fails to compile if two ids are equal. */
 export const LOCK_IDS_ARE_DISTINCT: Distinct<typeof LOCK_IDS> extends true ? true : never = true;
 export type LockId = (typeof LOCK_IDS)[keyof typeof LOCK_IDS];
+
+/** The key of a user's lock (namespace `LOCK_IDS.user`) for a `text` SQL expression holding the user id. */
+export function userLockKeySql(userId: string): string {
+  return `hashtext(${userId})`;
+}
+
+/**
+ * The key of a UTC day's bucket lock (namespace `LOCK_IDS.bucketDay`) for a `date` SQL expression:
+ * days since 1970-01-01, as `utcDayNumber` (src/watch/time.ts) computes it from an instant.
+ */
+export function dayLockKeySql(date: string): string {
+  return `(${date} - DATE '1970-01-01')`;
+}

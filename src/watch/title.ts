@@ -30,3 +30,11 @@ export function itemTitleSql(mediaType: string, mediaId: string): string {
 export function catalogTitleSql(mediaType: string, mediaId: string): string {
   return `(SELECT title_c.title FROM catalog_items title_c WHERE title_c.media_type = ${mediaType} AND title_c.media_id = ${mediaId})`;
 }
+
+/**
+ * The same rule for an item with heartbeats not flushed yet: the catalogue's title still wins, but
+ * a title the unflushed heartbeats carry is newer than any stored one, so it beats the rest.
+ */
+export function overlayTitle(t: { catalog: string | null; unflushed: string | null; stored: string | null; fallback: string | null }): string | null {
+  return t.catalog ?? t.unflushed ?? t.stored ?? t.fallback;
+}

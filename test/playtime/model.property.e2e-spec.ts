@@ -1,5 +1,7 @@
 import fc from 'fast-check';
-import { progressOf, plausibleCap, type Heartbeat } from '../../src/playtime/heartbeat.js';
+import type { Heartbeat } from '../../src/playtime/heartbeat.js';
+import { plausibleCap } from '../../src/watch/plausibility.js';
+import { progressOf } from '../../src/watch/progress.js';
 import { createTestApp, type TestApp } from '../utils/create-app.js';
 
 /**

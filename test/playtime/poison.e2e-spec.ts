@@ -1,5 +1,4 @@
-import { keyHash } from '../../src/playtime/ingest-rejects.repository.js';
-import { itemKeyString } from '../../src/playtime/heartbeat.js';
+import { itemKeyHash, itemKeyString } from '../../src/watch/item-key.js';
 import { createTestApp, type TestApp } from '../utils/create-app.js';
 import { hb } from '../utils/heartbeat.js';
 
@@ -34,7 +33,7 @@ describe('poison items', () => {
       ['bad-nul', '22021'],
     ]);
     const nulKey = itemKeyString({ userId: 'bad-nul', mediaType: 'movie', mediaId: 7, seasonNumber: null, episodeNumber: null });
-    expect(rejects[1].key_hash).toBe(keyHash(nulKey));
+    expect(rejects[1].key_hash).toBe(itemKeyHash(nulKey));
     // The item is kept whole as JSON, NUL written as the escape so the row itself can be stored.
     expect(rejects[1].item).toContain('"title":"Bad\\u0000Title"');
     expect(JSON.parse(rejects[1].item)).toMatchObject({ userId: 'bad-nul', mediaId: 7, title: 'Bad\u0000Title' });
@@ -67,7 +66,7 @@ describe('poison items', () => {
     await t.batcher.accept('private-user-4711', [hb({ title: '\u0000' })]);
     await t.batcher.flush();
     const key = itemKeyString({ userId: 'private-user-4711', mediaType: 'movie', mediaId: 1, seasonNumber: null, episodeNumber: null });
-    expect(logged).toContainEqual(expect.objectContaining({ keyHash: keyHash(key), code: '22021' }));
+    expect(logged).toContainEqual(expect.objectContaining({ keyHash: itemKeyHash(key), code: '22021' }));
     expect(JSON.stringify(logged)).not.toContain('private-user-4711');
   });
 

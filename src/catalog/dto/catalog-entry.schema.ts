@@ -1,14 +1,11 @@
 import { z } from 'zod';
 import { hasNul, NUL_MESSAGE } from '../../common/validation.js';
-
-const MAX_INT = 2_147_483_647;
+import { MAX_INT4, mediaTypeSchema } from '../../watch/media.js';
 /** Runtimes are seconds; the longest films run a few hours, this only rejects nonsense. */
 const MAX_RUNTIME_SECONDS = 1_000_000;
 /** An import is one transaction; the request body limit (256 KB) bounds it first in practice. */
 export const MAX_IMPORT_ENTRIES = 1000;
 
-export const mediaTypeSchema = z.enum(['movie', 'tv']);
-export type MediaType = z.output<typeof mediaTypeSchema>;
 
 const runtimeSeconds = z.number().int().min(1).max(MAX_RUNTIME_SECONDS);
 
@@ -92,7 +89,7 @@ export type CatalogEntryFields = z.output<typeof catalogEntryBodySchema>;
 const importEntrySchema = z
   .strictObject({
     mediaType: mediaTypeSchema,
-    mediaId: z.number().int().min(1).max(MAX_INT).meta({ example: 550 }),
+    mediaId: z.number().int().min(1).max(MAX_INT4).meta({ example: 550 }),
     ...entryFieldsShape,
   })
   .superRefine((entry, ctx) => {
@@ -120,16 +117,6 @@ export const catalogImportSchema = z
     });
   })
   .meta({ id: 'CatalogImport' });
-
-const positiveIntParam = (name: string) =>
-  z.string().regex(/^\d+$/, `${name} must be a whole number`).transform(Number).pipe(z.number().int().min(1).max(MAX_INT));
-
-export const catalogParamsSchema = z.object({
-  mediaType: mediaTypeSchema,
-  mediaId: positiveIntParam('mediaId'),
-});
-
-export type CatalogParams = z.output<typeof catalogParamsSchema>;
 
 export const catalogSearchQuerySchema = z.object({
   search: z

@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { intParam, mediaTypeSchema } from '../../watch/media.js';
 import { decodeCursor, type HistoryCursor } from '../history-cursor.js';
 
 export const historyItemSchema = z
   .object({
-    mediaType: z.enum(['movie', 'tv']),
+    mediaType: mediaTypeSchema,
     mediaId: z.number().int().meta({ example: 550 }),
     seasonNumber: z.number().int().nullable().meta({ example: null }),
     episodeNumber: z.number().int().nullable().meta({ example: null }),
@@ -21,17 +22,9 @@ export const historyItemSchema = z
 
 export type HistoryItemResponse = z.output<typeof historyItemSchema>;
 
-const positiveInt = (name: string) =>
-  z.string().regex(/^\d+$/, `${name} must be a whole number`).transform(Number).pipe(z.number().int().min(0).max(2_147_483_647));
-
-export const itemParamsSchema = z.object({
-  mediaType: z.enum(['movie', 'tv']),
-  mediaId: positiveInt('mediaId').pipe(z.number().min(1)),
-});
-
 export const episodeQuerySchema = z.object({
-  seasonNumber: positiveInt('seasonNumber').optional(),
-  episodeNumber: positiveInt('episodeNumber').pipe(z.number().min(1)).optional(),
+  seasonNumber: intParam('seasonNumber', 0).optional(),
+  episodeNumber: intParam('episodeNumber', 1).optional(),
 });
 
 const limitParam = (def: number) =>
@@ -49,7 +42,7 @@ export const listQuerySchema = z.object({
     })
     .optional()
     .meta({ description: '`nextCursor` of the previous page; anything else is a 400' }),
-  mediaType: z.enum(['movie', 'tv']).optional(),
+  mediaType: mediaTypeSchema.optional(),
   finished: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
 });
 

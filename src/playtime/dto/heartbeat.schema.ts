@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { NUL_MESSAGE, hasNul } from '../../common/validation.js';
+import type { MediaType } from '../../watch/item-key.js';
+import { MAX_INT4, mediaTypeSchema } from '../../watch/media.js';
+import { DAY_MS } from '../../watch/time.js';
 
 /**
  * Upper bound of every time in seconds (position, duration, played): 10,000,000 s, about 115
@@ -7,9 +10,7 @@ import { NUL_MESSAGE, hasNul } from '../../common/validation.js';
  * keeps sums far inside what the database and statistics handle exactly.
  */
 export const MAX_SECONDS = 10_000_000;
-/** Upper bound of ids and numbers stored as PostgreSQL `integer`. */
-export const MAX_INT4 = 2_147_483_647;
-const MAX_AGE_MS = 30 * 24 * 3600 * 1000;
+const MAX_AGE_MS = 30 * DAY_MS;
 /** Clients' clocks drift: an `occurredAt` up to a minute ahead is taken as "now", not rejected. */
 const CLOCK_SKEW_MS = 60_000;
 
@@ -47,7 +48,7 @@ const heartbeatShape = {
     .guid()
     .transform((id) => id.toLowerCase())
     .meta({ description: 'One playback session (Play to stop, one device). Compared case-insensitively.', example: '6f1c2b7e-1d2a-4c3b-9e8f-0a1b2c3d4e5f' }),
-  mediaType: z.enum(['movie', 'tv']),
+  mediaType: mediaTypeSchema,
   mediaId: z.number().int().min(1).max(MAX_INT4).meta({ example: 550 }),
   seasonNumber: z.number().int().min(0).max(100_000).nullable().optional().meta({ description: 'Required for tv, absent or null for movie.' }),
   episodeNumber: z.number().int().min(1).max(100_000).nullable().optional().meta({ description: 'Required for tv, absent or null for movie.' }),
@@ -60,7 +61,7 @@ const heartbeatShape = {
   device: deviceSchema.nullable().optional().meta({ description: 'Where the session plays; the first heartbeat of a session that names one sets it for good.' }),
 };
 
-type HeartbeatInput = { mediaType: 'movie' | 'tv'; seasonNumber?: number | null; episodeNumber?: number | null };
+type HeartbeatInput = { mediaType: MediaType; seasonNumber?: number | null; episodeNumber?: number | null };
 
 /** tv needs season and episode; a movie has neither. */
 function checkEpisode(hb: HeartbeatInput, ctx: z.RefinementCtx): void {

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { calendarDateSchema } from '../../common/calendar-date.js';
+import { mediaTypeSchema } from '../../watch/media.js';
+import { reportRangeIssues } from '../../watch/window.js';
 
 const date = calendarDateSchema.meta({ description: 'A UTC calendar day, YYYY-MM-DD (1970-01-01 … 9999-12-31)', example: '2025-12-15' });
-const MAX_DAYS = 366;
 
 export const watchHoursQuerySchema = z
   .object({
@@ -12,10 +13,8 @@ export const watchHoursQuerySchema = z
     format: z.enum(['json', 'csv']).default('json'),
   })
   .superRefine((q, ctx) => {
-    if (q.from && q.to && q.from > q.to) ctx.addIssue({ code: 'custom', path: ['from'], message: 'must not be after to' });
-    if (q.from && q.to && (Date.parse(q.to) - Date.parse(q.from)) / 86_400_000 >= MAX_DAYS) {
-      ctx.addIssue({ code: 'custom', path: ['to'], message: `the range may cover at most ${MAX_DAYS} days` });
-    }
+    if (!q.from || !q.to) return;
+    for (const issue of reportRangeIssues(q.from, q.to)) ctx.addIssue({ code: 'custom', path: [issue.field], message: issue.message });
   });
 
 export const rollupQuerySchema = z.object({
@@ -37,8 +36,8 @@ export const watchHoursReportSchema = z
     rows: z.array(
       z.union([
         z.object({ date: z.string(), ...figures }),
-        z.object({ mediaType: z.enum(['movie', 'tv']), mediaId: z.number().int(), title: z.string().nullable(), ...figures }),
-        z.object({ mediaType: z.enum(['movie', 'tv']), ...figures }),
+        z.object({ mediaType: mediaTypeSchema, mediaId: z.number().int(), title: z.string().nullable(), ...figures }),
+        z.object({ mediaType: mediaTypeSchema, ...figures }),
       ]),
     ),
   })

@@ -1,11 +1,6 @@
 import { z } from 'zod';
 import { calendarDateSchema } from '../../common/calendar-date.js';
 
-/** The longest window one request may ask for: a whole (leap) year. */
-export const MAX_RANGE_DAYS = 366;
-/** The window when neither `from` nor `to` is given: the last 30 days, today included. */
-export const DEFAULT_RANGE_DAYS = 30;
-
 /**
  * IANA names only (`Europe/Paris`, `Etc/GMT+5`, `UTC`). PostgreSQL also accepts POSIX strings such
  * as `+05:00` and `UTC+5` in `AT TIME ZONE`, with the sign inverted (`+05:00` is five hours *west*

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { mediaTypeSchema } from '../../watch/media.js';
 
 const seconds = (description: string, example: number) => z.number().min(0).meta({ description, example });
 
@@ -33,7 +34,7 @@ export const statsResponseSchema = z
     topTitles: z
       .array(
         z.object({
-          mediaType: z.enum(['movie', 'tv']),
+          mediaType: mediaTypeSchema,
           mediaId: z.number().int().meta({ description: 'For tv, the show.', example: 1399 }),
           title: z.string().nullable().meta({
             description:

@@ -1,0 +1,87 @@
+import type { ItemKey } from './item-key.js';
+
+/**
+ * What an instance holds unflushed for one item: the shape the pending store folds heartbeats
+ * into, the flush writes, and the overlay merges into stored rows. Times are epoch milliseconds;
+ * "event time" is `occurredAt` when the client gave one, else the time of receipt.
+ */
+
+/** What a client says about the device a session plays on (SPEC §4). */
+export interface Device {
+  id?: string;
+  name?: string;
+  platform?: string;
+}
+
+/** What is known of a session: the largest `playedSeconds`, the event-time span, completion. */
+export interface SessionState {
+  maxPlayed: number;
+  firstAt: number;
+  lastAt: number;
+  /** Some heartbeat of this session was at or past FINISHED_PERCENT. */
+  completed: boolean;
+}
+
+/**
+ * The session's state as of a receipt time: everything received at or before `at` (and, once
+ * checkpoints were merged, possibly a little received after it: see `MAX_RECEIPT_CHECKPOINTS` in src/playtime/pending-item.ts).
+ * A delete at time T erases what was received up to T: the flush takes the last checkpoint at or
+ * before T as what was deleted, and credits only what the session gained since.
+ */
+export interface ReceiptCheckpoint extends SessionState {
+  at: number;
+}
+
+export interface PendingSession extends SessionState {
+  /** Cumulative checkpoints in receipt order; the last one equals the session's state. */
+  receipts: ReceiptCheckpoint[];
+  /**
+   * Per UTC hour of event time (epoch ms of the hour's start): the largest `playedSeconds` of a
+   * heartbeat in that hour. The flush spreads the session's credited time over these hours.
+   */
+  hours: Map<number, number>;
+  /**
+   * The device of the earliest-received heartbeat that named one (null: none yet), and when it
+   * was received (+Infinity when none). The flush stores it only on a session row without one.
+   */
+  device: Device | null;
+  deviceAt: number;
+}
+
+/** Everything the service accepted for one history item since its last flush, coalesced. */
+export interface PendingItem extends ItemKey {
+  /** `itemKeyString` of the item. */
+  key: string;
+  title: string | null;
+  titleAt: number;
+  currentTime: number;
+  totalDuration: number;
+  /** Event time of the heartbeat the position comes from (the latest one). */
+  positionAt: number;
+  firstAt: number;
+  /** Latest receipt time, compared with delete tombstones. */
+  receivedAt: number;
+  /** Earliest receipt time of anything in the item (what an instance reports as its oldest unflushed data). */
+  firstReceivedAt: number;
+  sessions: Map<string, PendingSession>;
+}
+
+/** The last checkpoint received at or before `at`, or null. */
+export function checkpointAt(receipts: ReceiptCheckpoint[], at: number): ReceiptCheckpoint | null {
+  let found: ReceiptCheckpoint | null = null;
+  for (const c of receipts) if (c.at <= at) found = c;
+  return found;
+}
+
+/**
+ * Whether a delete at `erasedAt` (null: none) erased the whole item: nothing of it was received
+ * after the delete. The flush then writes no history; the overlay shows the stored row as is.
+ */
+export function erasedByDelete(item: { receivedAt: number }, erasedAt: number | null): boolean {
+  return erasedAt !== null && item.receivedAt <= erasedAt;
+}
+
+/** `erasedByDelete` in SQL, for `timestamptz` expressions of the enclosing query. */
+export function erasedByDeleteSql(receivedAt: string, erasedAt: string): string {
+  return `(${erasedAt} IS NOT NULL AND ${receivedAt} <= ${erasedAt})`;
+}
