@@ -43,6 +43,8 @@ export class FakeClock extends Clock {
 
   /** From now on timers fire only when `advance()` reaches them. */
   manualTimers(): this {
+    // Deadlines already set on the real monotonic clock keep their meaning.
+    if (!this.manual) this.mono = super.monotonic();
     this.manual = true;
     return this;
   }
