@@ -1,55 +1,19 @@
 import { EventEmitter } from 'node:events';
 import type { Clock, TimerHandle } from '../common/clock.js';
 import { RetryLaterException } from '../common/errors.js';
-import { dbErrorCode, describeDbError, isDataError, isRetryableDbError } from '../database/db-errors.js';
+import { FlushWriter, type BatchWriter, type FlushCounters, type FlushLogger, type FlushObserver, type RejectSink } from './flush-writer.js';
 import type { Heartbeat } from './heartbeat.js';
 import type { PendingItem } from './pending-item.js';
-import { keyHash } from './ingest-rejects.repository.js';
 import { coalesce, type PendingStore } from './pending-store.js';
 
-/** Quick retries inside one flush, for deadlocks and serialization failures. */
-const QUICK_RETRIES = 3;
 /** Pause between shutdown flush attempts while the database fails. */
 const DRAIN_RETRY_MS = 500;
-
-/** Writes one batch in one transaction (`PlaytimeRepository.applyBatch`). */
-export interface BatchWriter {
-  applyBatch(batch: PendingItem[]): Promise<{ statements: number; rowsWritten: number }>;
-}
-
-/** Keeps an item the database refused for its data (`ingest_rejects`). */
-export interface RejectSink {
-  setAside(item: PendingItem, code: string, message: string): Promise<void>;
-}
-
-/** Where flush outcomes are counted (Prometheus). */
-export interface FlushObserver {
-  flushed(ms: number, rows: number, statements: number): void;
-  flushFailed(): void;
-  itemSetAside(code: string): void;
-}
-
-export interface FlushLogger {
-  log(message: unknown): void;
-  debug(message: unknown): void;
-  warn(message: unknown): void;
-  error(message: unknown): void;
-}
 
 export interface FlushOptions {
   batchSize: number;
   /** 0: write-through, each request is written before it is answered. */
   flushIntervalMs: number;
   shutdownTimeoutMs: number;
-}
-
-export interface FlushCounters {
-  flushes: number;
-  statements: number;
-  rowsWritten: number;
-  lastFlushMs: number;
-  flushFailures: number;
-  itemsSetAside: number;
 }
 
 /** Emitted after every flush (`'flushEnd'`): how many items it took and how many it put back. */
@@ -63,11 +27,9 @@ export interface FlushEnd {
  *
  * - `tick()` (the interval) and a full batch start the instance's flush loop, never two at once;
  *   a read's `flushUser` runs beside it on that user's keys only (a key is in one flight at most).
- * - A failed flush puts its items back and backs off (500 ms doubling to 30 s); meanwhile a full
- *   batch waits for the interval instead of hammering a failing database. Deadlocks and
- *   serialization failures get quick retries inside the flush.
- * - A batch refused for its data (SQLSTATE 22/23) is bisected down to the refused items, which are
- *   set aside; the rest is stored.
+ * - A failed flush puts its items back and backs off (1 s doubling to 30 s); meanwhile a full
+ *   batch waits for the interval instead of hammering a failing database. Quick retries and the
+ *   bisection of refused batches happen inside one flush (`FlushWriter`).
  * - Write-through (`flushIntervalMs` 0): each request is written before its answer; on failure
  *   it is queued like any failed flush.
  * - `drain()`: flush everything until the shutdown deadline, even while a flush hangs.
@@ -79,22 +41,24 @@ export class FlushScheduler extends EventEmitter<{ flushEnd: [FlushEnd] }> {
   private flushing: Promise<void> | null = null;
   /** Flush transactions under way, the instance's and per-user ones. */
   private running = 0;
-  /** Back-off after failed flushes, on the monotonic clock. */
-  private retryNotBefore = 0;
-  private consecutiveFailures = 0;
   private draining = false;
-  readonly counters: FlushCounters = { flushes: 0, statements: 0, rowsWritten: 0, lastFlushMs: 0, flushFailures: 0, itemsSetAside: 0 };
+  private readonly writer: FlushWriter;
 
   constructor(
     private readonly store: PendingStore,
-    private readonly writer: BatchWriter,
-    private readonly rejects: RejectSink,
+    batches: BatchWriter,
+    rejects: RejectSink,
     private readonly clock: Clock,
     private readonly options: FlushOptions,
-    private readonly observer: FlushObserver,
-    private readonly logger: FlushLogger,
+    observer: FlushObserver,
+    logger: FlushLogger,
   ) {
     super();
+    this.writer = new FlushWriter(batches, rejects, clock, observer, logger, options.flushIntervalMs === 0, () => store.size);
+  }
+
+  get counters(): FlushCounters {
+    return this.writer.counters;
   }
 
   get writeThrough(): boolean {
@@ -111,12 +75,12 @@ export class FlushScheduler extends EventEmitter<{ flushEnd: [FlushEnd] }> {
   }
 
   get backingOff(): boolean {
-    return this.clock.monotonic() < this.retryNotBefore;
+    return this.writer.backingOff;
   }
 
   /** Seconds until a flush is likely to have made room: the interval, or the back-off left. */
   retryAfterSeconds(): number {
-    const wait = Math.max(this.options.flushIntervalMs, this.retryNotBefore - this.clock.monotonic());
+    const wait = Math.max(this.options.flushIntervalMs, this.writer.backOffLeft);
     return Math.max(1, Math.ceil(wait / 1000));
   }
 
@@ -145,9 +109,9 @@ export class FlushScheduler extends EventEmitter<{ flushEnd: [FlushEnd] }> {
         await Promise.race(this.store.flights());
         continue;
       }
-      this.retryNotBefore = 0;
+      this.writer.clearBackOff();
       await this.requestFlush();
-      if (this.consecutiveFailures > 0) throw new Error('flush failed; pending items were kept');
+      if (this.writer.failing) throw new Error('flush failed; pending items were kept');
     }
   }
 
@@ -176,7 +140,7 @@ export class FlushScheduler extends EventEmitter<{ flushEnd: [FlushEnd] }> {
   async writeNow(userId: string, heartbeats: Heartbeat[], receivedAt: number, finishedPercent: number): Promise<void> {
     this.running += 1;
     try {
-      for (const item of await this.write(coalesce(userId, heartbeats, receivedAt, finishedPercent))) this.store.putBack(item);
+      for (const item of await this.writer.write(coalesce(userId, heartbeats, receivedAt, finishedPercent))) this.store.putBack(item);
     } finally {
       this.running -= 1;
     }
@@ -229,103 +193,12 @@ export class FlushScheduler extends EventEmitter<{ flushEnd: [FlushEnd] }> {
     this.running += 1;
     let unstored: PendingItem[] = batch;
     try {
-      unstored = await this.write(batch);
+      unstored = await this.writer.write(batch);
     } finally {
       this.running -= 1;
       this.store.finish(flight, unstored);
       this.emit('flushEnd', { items: batch.length, putBack: unstored.length });
     }
     return unstored.length === 0;
-  }
-
-  /**
-   * Writes `batch`; returns what could not be stored (none on success). A batch refused for its
-   * data is bisected: each half on its own, down to single items, which are set aside. Each part
-   * is a transaction of its own and flushes are idempotent, so parts that commit count once.
-   */
-  private async write(batch: PendingItem[]): Promise<PendingItem[]> {
-    let err: unknown;
-    try {
-      await this.applyWithRetries(batch);
-      return [];
-    } catch (e) {
-      err = e;
-    }
-    if (!isDataError(err)) {
-      this.failed(batch, err);
-      return batch;
-    }
-    if (batch.length === 1) return (await this.setAside(batch[0], err)) ? [] : batch;
-    const mid = Math.ceil(batch.length / 2);
-    const left = await this.write(batch.slice(0, mid));
-    // The database went away while bisecting: keep the rest for the next flush.
-    if (left.length > 0) return [...left, ...batch.slice(mid)];
-    return this.write(batch.slice(mid));
-  }
-
-  /** One transaction, with quick retries on deadlocks and serialization failures. */
-  private async applyWithRetries(batch: PendingItem[]): Promise<void> {
-    const started = this.clock.monotonic();
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const result = await this.writer.applyBatch(batch);
-        const c = this.counters;
-        c.flushes += 1;
-        c.statements += result.statements;
-        c.rowsWritten += result.rowsWritten;
-        c.lastFlushMs = Math.round(this.clock.monotonic() - started);
-        this.consecutiveFailures = 0;
-        this.retryNotBefore = 0;
-        this.observer.flushed(c.lastFlushMs, result.rowsWritten, result.statements);
-        const line = { msg: 'flush', items: batch.length, rows: result.rowsWritten, statements: result.statements, ms: c.lastFlushMs, attempts: attempt };
-        if (this.writeThrough) this.logger.debug(line);
-        else this.logger.log(line);
-        return;
-      } catch (err) {
-        this.counters.flushFailures += 1;
-        this.observer.flushFailed();
-        if (attempt < QUICK_RETRIES && isRetryableDbError(err)) {
-          await this.clock.sleep(20 * attempt + Math.random() * 50);
-          continue;
-        }
-        throw err;
-      }
-    }
-  }
-
-  /** A flush failed for another reason than its data: back off, the items wait. */
-  private failed(batch: PendingItem[], err: unknown): void {
-    this.consecutiveFailures += 1;
-    const backoff = Math.min(30_000, 500 * 2 ** Math.min(this.consecutiveFailures, 6));
-    this.retryNotBefore = this.clock.monotonic() + backoff;
-    this.logger.warn(
-      `flush of ${batch.length} items failed (${describeDbError(err)}); kept ${this.store.size} pending items, retrying in ${backoff} ms`,
-    );
-  }
-
-  /**
-   * Puts one refused item into `ingest_rejects`; false if that insert failed for another reason
-   * than its data (the item then waits for the next flush, like any failed flush).
-   */
-  private async setAside(item: PendingItem, cause: unknown): Promise<boolean> {
-    const code = dbErrorCode(cause) ?? 'unknown';
-    const hash = keyHash(item.key);
-    try {
-      await this.rejects.setAside(item, code, String((cause as Error)?.message ?? cause).slice(0, 1000));
-    } catch (err) {
-      if (!isDataError(err)) {
-        this.failed([item], err);
-        return false;
-      }
-      // The set-aside row holds only text stripped of NUL; should even that be refused, keeping
-      // the item would block every later flush for good. It is dropped, loudly.
-      this.logger.error({ msg: 'ingest item dropped: the database refused it and its set-aside row', keyHash: hash, code, setAsideError: dbErrorCode(err) });
-      return true;
-    }
-    this.counters.itemsSetAside += 1;
-    this.observer.itemSetAside(code);
-    // The key holds the user id: the log names the item by its hash, stored with the row.
-    this.logger.error({ msg: 'ingest item set aside: the database refused its data', keyHash: hash, code, sessions: item.sessions.size });
-    return true;
   }
 }

@@ -17,7 +17,8 @@ import { PlaytimeRepository } from './playtime.repository.js';
 import { IngestRejectsRepository } from './ingest-rejects.repository.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { PendingStore } from './pending-store.js';
-import { FlushScheduler, type FlushCounters } from './flush-scheduler.js';
+import { FlushScheduler } from './flush-scheduler.js';
+import type { FlushCounters } from './flush-writer.js';
 
 export type { DropScope } from '../watch/unflushed-items.js';
 
