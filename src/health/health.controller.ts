@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { Public } from '../auth/auth.decorators.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { PlaytimeBatcher } from '../playtime/playtime.batcher.js';
+import { INGEST_STATE, type IngestState } from '../watch/unflushed-items.js';
 
 /** Readiness fails at this share of PLAYTIME_MAX_PENDING, before writes start being refused. */
 const SATURATION = 0.8;
@@ -16,7 +16,7 @@ export class HealthController {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly batcher: PlaytimeBatcher,
+    @Inject(INGEST_STATE) private readonly ingest: IngestState,
   ) {}
 
   @Get('live')
@@ -37,13 +37,13 @@ export class HealthController {
   @ApiResponse({ status: 200, schema: { example: { status: 'ok', database: 'up', pendingItems: 0, draining: false } } })
   @ApiResponse({ status: 503, description: 'Not ready; the body says why.' })
   async ready() {
-    const pendingItems = this.batcher.pendingCount;
+    const pendingItems = this.ingest.pendingCount;
     const database = await this.dataSource
       .query('SELECT 1')
       .then(() => 'up')
       .catch(() => 'down');
     const saturated = pendingItems >= SATURATION * this.config.PLAYTIME_MAX_PENDING;
-    const body = { status: 'ok', database, pendingItems, draining: this.batcher.isDraining, saturated };
+    const body = { status: 'ok', database, pendingItems, draining: this.ingest.isDraining, saturated };
     if (database !== 'up' || body.draining || saturated) {
       throw new ServiceUnavailableException({ ...body, status: 'unavailable' });
     }

@@ -1,7 +1,6 @@
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { PlaytimeBatcher } from '../playtime/playtime.batcher.js';
 import { IngestRegistry } from '../watch/ingest-registry.js';
 import { itemKeyString, sessionKeyString, showKeyString, type ItemKey, type MediaType } from '../watch/item-key.js';
 import { applyPendingForUser, type StoredItem, type StoredSession } from '../watch/overlay.js';
@@ -10,6 +9,7 @@ import { hourlyCeilingSeconds } from '../watch/plausibility.js';
 import { isResumable, resumeAt, type ProgressThresholds } from '../watch/progress.js';
 import { round } from '../watch/time.js';
 import { overlayTitle } from '../watch/title.js';
+import { UNFLUSHED_ITEMS, type UnflushedItems } from '../watch/unflushed-items.js';
 import type { HistoryItemResponse } from './dto/history-item.schema.js';
 import { encodeCursor, type HistoryCursor } from './history-cursor.js';
 import { HistoryRepository, type DeleteScope, type ListedItem } from './history.repository.js';
@@ -30,7 +30,7 @@ export class HistoryService {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly repository: HistoryRepository,
-    private readonly batcher: PlaytimeBatcher,
+    @Inject(UNFLUSHED_ITEMS) private readonly ingest: UnflushedItems,
     private readonly clock: Clock,
     private readonly registry: IngestRegistry,
   ) {}
@@ -41,7 +41,7 @@ export class HistoryService {
    * harmless because applying it again changes nothing.
    */
   async getItem(key: ItemKey): Promise<HistoryItemResponse> {
-    const unflushed = this.batcher.unflushed(key);
+    const unflushed = this.ingest.unflushed(key);
     if (!unflushed) {
       const { items } = await this.repository.findItems(key.userId, [key], []);
       const item = items.get(itemKeyString(key));
@@ -50,7 +50,7 @@ export class HistoryService {
     }
     // All of the user's unflushed items: the per-user ceiling shares an hour's room among them.
     const wanted = itemKeyString(key);
-    const merged = (await this.overlay(key.userId, this.batcher.unflushedForUser(key.userId))).find((i) => itemKeyString(i) === wanted);
+    const merged = (await this.overlay(key.userId, this.ingest.unflushedForUser(key.userId))).find((i) => itemKeyString(i) === wanted);
     if (!merged) throw new NotFoundException('Never watched');
     return this.toResponse(merged);
   }
@@ -66,7 +66,7 @@ export class HistoryService {
     let shown: StoredItem[] = rows;
     let lastDbShown = rows[rows.length - 1];
     if (!after) {
-      const fresh = (await this.overlay(userId, this.batcher.unflushedForUser(userId))).filter(
+      const fresh = (await this.overlay(userId, this.ingest.unflushedForUser(userId))).filter(
         (i) => (!q.mediaType || i.mediaType === q.mediaType) && (q.finished === undefined || i.finished === q.finished),
       );
       if (fresh.length) {
@@ -90,7 +90,7 @@ export class HistoryService {
    * a chunk at a time, and stops as soon as it has enough.
    */
   async continueWatching(userId: string, limit: number): Promise<ContinueItem[]> {
-    const fresh = await this.overlay(userId, this.batcher.unflushedForUser(userId));
+    const fresh = await this.overlay(userId, this.ingest.unflushedForUser(userId));
     const freshKeys = new Set(fresh.map(itemKeyString));
     fresh.sort((a, b) => b.lastWatchedAt - a.lastWatchedAt);
     const seenShows = new Set<string>();
@@ -129,7 +129,7 @@ export class HistoryService {
 
   async markWatched(key: ItemKey, watched: boolean): Promise<HistoryItemResponse> {
     // The mark applies to the stored item: store what is pending for it first (a rare request).
-    if (this.batcher.unflushed(key)) await this.batcher.flushUser(key.userId);
+    if (this.ingest.unflushed(key)) await this.ingest.flushUser(key.userId);
     const at = new Date(this.clock.now());
     const ok = watched ? await this.repository.markWatched(key, at) : await this.repository.markUnwatched(key, at);
     if (!ok) throw new NotFoundException(watched ? 'Never watched, and the catalogue does not know its duration' : 'Never watched');
@@ -144,14 +144,11 @@ export class HistoryService {
   async delete(userId: string, scope: DeleteScope): Promise<boolean> {
     // Store what is pending first, so sessions that go on after the delete only count new time;
     // the delete then removes it. What arrives meanwhile was received before the delete: dropped.
-    await this.batcher.flushUser(userId);
+    await this.ingest.flushUser(userId);
     const at = new Date(this.clock.now());
-    const dropped = this.batcher.drop(scope ? { userId, ...scope } : { userId });
+    const dropped = this.ingest.drop(scope ? { userId, ...scope } : { userId });
     // What is left of the scope here is in a flush under way (received before the delete).
-    const heldHere = this.batcher
-      .unflushedForUser(userId)
-      .some((i) => i.firstReceivedAt <= at.getTime() && (!scope || (i.mediaType === scope.mediaType && i.mediaId === scope.mediaId
-        && (scope.seasonNumber == null || (i.seasonNumber === scope.seasonNumber && i.episodeNumber === scope.episodeNumber)))));
+    const heldHere = this.ingest.heldInFlight(scope ? { userId, ...scope } : { userId }, at.getTime());
     const deleted = await this.repository.delete(userId, scope, at, {
       heldHere, instanceId: this.registry.instanceId, leaseMs: this.registry.leaseMs,
     });
@@ -167,7 +164,7 @@ export class HistoryService {
       if (rows.length < 1000) break;
       after = rows[rows.length - 1].cursor;
     }
-    const fresh = await this.overlay(userId, this.batcher.unflushedForUser(userId));
+    const fresh = await this.overlay(userId, this.ingest.unflushedForUser(userId));
     const freshKeys = new Set(fresh.map(itemKeyString));
     const items = [...fresh, ...history.filter((h) => !freshKeys.has(itemKeyString(h)))].sort((a, b) => b.lastWatchedAt - a.lastWatchedAt);
     const raw = await this.repository.exportRaw(userId);

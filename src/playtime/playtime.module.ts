@@ -7,10 +7,20 @@ import { PlaytimeRepository } from './playtime.repository.js';
 import { PlaytimeThrottlerGuard } from './playtime-throttler.guard.js';
 import { IngestRegistry } from '../watch/ingest-registry.js';
 import { WatchRepository } from '../watch/watch.repository.js';
+import { INGEST_STATE, UNFLUSHED_ITEMS } from '../watch/unflushed-items.js';
 
 @Module({
   controllers: [PlaytimeController, IngestController],
-  providers: [PlaytimeBatcher, PlaytimeRepository, IngestRejectsRepository, PlaytimeThrottlerGuard, WatchRepository, IngestRegistry],
-  exports: [PlaytimeBatcher, IngestRegistry],
+  providers: [
+    PlaytimeBatcher,
+    { provide: UNFLUSHED_ITEMS, useExisting: PlaytimeBatcher },
+    { provide: INGEST_STATE, useExisting: PlaytimeBatcher },
+    PlaytimeRepository,
+    IngestRejectsRepository,
+    PlaytimeThrottlerGuard,
+    WatchRepository,
+    IngestRegistry,
+  ],
+  exports: [UNFLUSHED_ITEMS, INGEST_STATE, IngestRegistry],
 })
 export class PlaytimeModule {}

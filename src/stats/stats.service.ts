@@ -1,8 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
 import { FieldValidationException } from '../common/errors.js';
-import { PlaytimeBatcher } from '../playtime/playtime.batcher.js';
 import { round } from '../watch/time.js';
+import { UNFLUSHED_ITEMS, type UnflushedItems } from '../watch/unflushed-items.js';
 import type { StatsQuery } from './dto/stats-query.schema.js';
 import type { StatsResponse } from './dto/stats-response.schema.js';
 import { resolveStatsWindow } from './stats-window.js';
@@ -16,7 +16,7 @@ export class StatsService {
   constructor(
     private readonly repository: StatsRepository,
     private readonly clock: Clock,
-    private readonly batcher: PlaytimeBatcher,
+    @Inject(UNFLUSHED_ITEMS) private readonly ingest: UnflushedItems,
   ) {}
 
   /**
@@ -26,7 +26,7 @@ export class StatsService {
    */
   async forUser(userId: string, query: StatsQuery): Promise<StatsResponse> {
     const window = resolveStatsWindow(query, this.clock.now());
-    await this.batcher.flushUser(userId);
+    await this.ingest.flushUser(userId);
     const rows = await this.repository.userStats(userId, window, TOP_TITLES).catch((err: unknown) => {
       if (err instanceof UnknownTimeZoneError) {
         throw new FieldValidationException([{ field: 'tz', message: 'is not a time zone the database knows' }]);

@@ -4,7 +4,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { Clock } from '../common/clock.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { describeDbError } from '../database/db-errors.js';
-import { PlaytimeBatcher } from '../playtime/playtime.batcher.js';
+import { INGEST_STATE, type IngestState } from './unflushed-items.js';
 import { WatchRepository } from './watch.repository.js';
 
 const REPORT_INTERVAL = 'ingest-registry-report';
@@ -33,7 +33,7 @@ export class IngestRegistry implements OnApplicationBootstrap, BeforeApplication
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly repository: WatchRepository,
-    private readonly batcher: PlaytimeBatcher,
+    @Inject(INGEST_STATE) private readonly ingest: IngestState,
     private readonly clock: Clock,
     private readonly scheduler: SchedulerRegistry,
   ) {}
@@ -55,7 +55,7 @@ export class IngestRegistry implements OnApplicationBootstrap, BeforeApplication
   /** Reports the oldest receipt time this instance holds unflushed (now when it holds none). */
   async report(): Promise<void> {
     const now = this.clock.now();
-    const low = Math.min(this.batcher.oldestUnflushedReceipt() ?? now, now);
+    const low = Math.min(this.ingest.oldestUnflushedReceipt() ?? now, now);
     await this.repository.reportInstance(this.instanceId, new Date(low), new Date(now));
   }
 
@@ -70,8 +70,8 @@ export class IngestRegistry implements OnApplicationBootstrap, BeforeApplication
       if (this.scheduler.doesExist('interval', name)) this.scheduler.deleteInterval(name);
     }
     // Withdraw only once nothing is held: until then other instances must keep writing tombstones.
-    await this.batcher.flush().catch(() => undefined);
-    if (this.batcher.pendingCount > 0) return;
+    await this.ingest.flush().catch(() => undefined);
+    if (this.ingest.pendingCount > 0) return;
     await this.repository.forgetInstance(this.instanceId).catch((err: unknown) => {
       this.logger.warn(`could not withdraw this instance's report (${describeDbError(err)}); it lapses after INSTANCE_LEASE_MS`);
     });

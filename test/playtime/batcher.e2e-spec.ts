@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { SchedulerRegistry } from '@nestjs/schedule';
 import { createTestApp, movieHeartbeat, type TestApp } from '../utils/create-app.js';
 import { createTestDatabase } from '../utils/test-database.js';
 import { TcpProxy } from '../utils/tcp-proxy.js';
@@ -12,12 +14,9 @@ async function ingest(t: TestApp) {
   return res.body as { statements: number; flushes: number; rowsWritten: number; pendingItems: number; flushFailures: number; heartbeatsAccepted: number };
 }
 
-async function eventually(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
+async function storedTotal(t: TestApp, userId: string): Promise<number | undefined> {
+  const { rows } = await t.db.query(`SELECT total_played_s FROM watch_history WHERE user_id = $1`, [userId]);
+  return rows[0]?.total_played_s;
 }
 
 describe('PlaytimeBatcher', () => {
@@ -59,8 +58,10 @@ describe('PlaytimeBatcher', () => {
     it('flushes as soon as PLAYTIME_BATCH_SIZE keys are pending, without the timer', async () => {
       for (let i = 0; i < 49; i++) await t.batcher.accept('bs-user', [hb({ mediaId: 100 + i })]);
       expect((await ingest(t)).flushes).toBe(0);
+      const flushed = once(t.batcher.scheduler, 'flushEnd');
       await t.batcher.accept('bs-user', [hb({ mediaId: 149 })]);
-      await eventually(async () => (await ingest(t)).flushes >= 1);
+      expect(t.batcher.flushInProgress).toBe(true); // started by the accept itself
+      expect(await flushed).toEqual([{ items: 50, putBack: 0 }]);
       const { rows } = await t.db.query(`SELECT count(*)::int AS n FROM watch_history WHERE user_id = 'bs-user'`);
       expect(rows[0].n).toBe(50);
     });
@@ -113,11 +114,12 @@ describe('PlaytimeBatcher', () => {
     afterAll(() => t.close());
 
     it('flushes on the @nestjs/schedule interval', async () => {
+      expect(t.app.get(SchedulerRegistry).getInterval('playtime-flush')).toBeDefined();
+      const flushed = once(t.batcher.scheduler, 'flushEnd');
       await t.batcher.accept('tick-user', [hb()]);
-      await eventually(async () => {
-        const { rows } = await t.db.query(`SELECT 1 FROM watch_history WHERE user_id = 'tick-user'`);
-        return rows.length === 1;
-      });
+      expect(t.batcher.flushInProgress).toBe(false); // no full batch: only the interval flushes it
+      expect(await flushed).toEqual([{ items: 1, putBack: 0 }]);
+      expect(await storedTotal(t, 'tick-user')).toBe(10);
       expect(t.batcher.pendingCount).toBe(0);
     });
   });
@@ -131,7 +133,9 @@ describe('PlaytimeBatcher', () => {
       drop = database.drop;
       proxy = TcpProxy.forUrl(database.url);
       await proxy.accept();
-      t = await createTestApp({ PLAYTIME_FLUSH_INTERVAL_MS: '200' }, { databaseUrl: proxy.rewrite(database.url) });
+      // The test runs the interval's work itself (`tick()`) and moves the back-off's clock.
+      t = await createTestApp({}, { databaseUrl: proxy.rewrite(database.url) });
+      t.clock.manualTimers();
     });
     afterAll(async () => {
       await t.close();
@@ -150,16 +154,27 @@ describe('PlaytimeBatcher', () => {
         t.clock.advance(10_000);
         await send(t, token, movieHeartbeat({ sessionId, playedSeconds: 10 * i, currentTime: 10 * i }));
       }
-      // the interval timer keeps trying and failing; the data stays pending
-      await eventually(async () => (await ingest(t)).flushFailures > 0);
+      // the interval's flush fails; the data stays pending and the next ticks back off
+      await t.batcher.tick();
+      const failed = await ingest(t);
+      expect(failed.flushFailures).toBeGreaterThan(0);
+      expect(failed.pendingItems).toBe(1);
       await t.http().get('/health/ready').expect(503);
-      await new Promise((r) => setTimeout(r, 2000));
-      expect((await ingest(t)).pendingItems).toBe(1);
+      expect(t.batcher.backingOff).toBe(true);
+      await t.batcher.tick();
+      expect((await ingest(t)).flushFailures).toBe(failed.flushFailures);
+
       await proxy.accept();
-      await eventually(async () => {
-        const { rows } = await t.db.query(`SELECT total_played_s FROM watch_history WHERE user_id = 'outage-user'`);
-        return rows[0]?.total_played_s === 50;
-      }, 40_000);
+      // Backing off still: the database is back, but nothing is tried before the back-off ends.
+      await t.batcher.tick();
+      expect(await storedTotal(t, 'outage-user')).toBe(0);
+      // Each tick after a back-off tries again; connections broken by the outage may fail a few.
+      for (let tick = 0; tick < 5 && (await storedTotal(t, 'outage-user')) !== 50; tick++) {
+        t.clock.advance(30_000);
+        await t.batcher.tick();
+      }
+      expect(await storedTotal(t, 'outage-user')).toBe(50);
+      expect(t.batcher.pendingCount).toBe(0);
       await t.http().get('/health/ready').expect(200);
       expect((await getItem(t, token)).body).toMatchObject({ totalPlayedSeconds: 50, currentTime: 50 });
     });

@@ -5,6 +5,7 @@ import { createTestApp, type TestApp } from '../utils/create-app.js';
 import { createTestDatabase } from '../utils/test-database.js';
 import { TcpProxy } from '../utils/tcp-proxy.js';
 import { hb } from '../utils/heartbeat.js';
+import { waitForLockWaits } from '../utils/lock-waits.js';
 
 
 /** Holds the user's advisory lock exclusively, as a history delete does, until `release()`. */
@@ -55,10 +56,17 @@ describe('database timeouts', () => {
   it('ends the shutdown flush at SHUTDOWN_FLUSH_TIMEOUT_MS even while the awaited flush hangs', async () => {
     // No server-side timeouts: only the shutdown deadline can end the wait.
     const t = await createTestApp({ DB_LOCK_TIMEOUT_MS: '0', DB_STATEMENT_TIMEOUT_MS: '0', SHUTDOWN_FLUSH_TIMEOUT_MS: '300' });
+    t.clock.manualTimers();
     const lock = await holdUserLock(t.databaseUrl, 'hung-user');
     try {
       await t.batcher.accept('hung-user', [hb({ playedSeconds: 15 })]);
-      await t.batcher.beforeApplicationShutdown();
+      let returned = false;
+      const shutdown = t.batcher.beforeApplicationShutdown().then(() => (returned = true));
+      await waitForLockWaits(t, 1).done; // the final flush now hangs on the user's lock
+      await t.clock.elapse(299);
+      expect(returned).toBe(false);
+      await t.clock.elapse(1);
+      await shutdown;
       // Returned while the flush still waits for the lock: the item is neither stored nor lost.
       expect(t.batcher.flushInProgress).toBe(true);
       expect(t.batcher.pendingCount).toBe(1);
@@ -81,6 +89,8 @@ describe('database timeouts', () => {
       proxy = TcpProxy.forUrl(database.url);
       await proxy.accept();
       t = await createTestApp({ PLAYTIME_BATCH_SIZE: '5' }, { databaseUrl: proxy.rewrite(database.url) });
+      // The back-off ends only when the test moves the clock, however slow the machine.
+      t.clock.manualTimers();
     });
     afterAll(async () => {
       await t.close();
