@@ -4,20 +4,13 @@ import { createTestDatabase } from '../utils/test-database.js';
 import { TcpProxy } from '../utils/tcp-proxy.js';
 import { getItem, send } from '../utils/playback.js';
 import { hb } from '../utils/heartbeat.js';
+import { until } from '../utils/until.js';
 
 
 async function ingest(t: TestApp) {
   const admin = await t.token('ops', { admin: true });
   const res = await t.http().get('/v1/admin/ingest').set('Authorization', `Bearer ${admin}`).expect(200);
   return res.body as { statements: number; flushes: number; rowsWritten: number; pendingItems: number; flushFailures: number; heartbeatsAccepted: number };
-}
-
-async function eventually(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('PlaytimeBatcher', () => {
@@ -60,7 +53,7 @@ describe('PlaytimeBatcher', () => {
       for (let i = 0; i < 49; i++) await t.batcher.accept('bs-user', [hb({ mediaId: 100 + i })]);
       expect((await ingest(t)).flushes).toBe(0);
       await t.batcher.accept('bs-user', [hb({ mediaId: 149 })]);
-      await eventually(async () => (await ingest(t)).flushes >= 1);
+      await until('the batch-size flush', async () => (await ingest(t)).flushes >= 1, 10_000, 50);
       const { rows } = await t.db.query(`SELECT count(*)::int AS n FROM watch_history WHERE user_id = 'bs-user'`);
       expect(rows[0].n).toBe(50);
     });
@@ -114,10 +107,10 @@ describe('PlaytimeBatcher', () => {
 
     it('flushes on the @nestjs/schedule interval', async () => {
       await t.batcher.accept('tick-user', [hb()]);
-      await eventually(async () => {
+      await until('the interval flush', async () => {
         const { rows } = await t.db.query(`SELECT 1 FROM watch_history WHERE user_id = 'tick-user'`);
         return rows.length === 1;
-      });
+      }, 10_000, 50);
       expect(t.batcher.pendingCount).toBe(0);
     });
   });
@@ -151,12 +144,12 @@ describe('PlaytimeBatcher', () => {
         await send(t, token, movieHeartbeat({ sessionId, playedSeconds: 10 * i, currentTime: 10 * i }));
       }
       // the interval timer keeps trying and failing; the data stays pending
-      await eventually(async () => (await ingest(t)).flushFailures > 0);
+      await until('a failed flush', async () => (await ingest(t)).flushFailures > 0, 10_000, 50);
       await t.http().get('/health/ready').expect(503);
       await new Promise((r) => setTimeout(r, 2000));
       expect((await ingest(t)).pendingItems).toBe(1);
       await proxy.accept();
-      await eventually(async () => {
+      await until('the flush after the outage', async () => {
         const { rows } = await t.db.query(`SELECT total_played_s FROM watch_history WHERE user_id = 'outage-user'`);
         return rows[0]?.total_played_s === 50;
       }, 40_000);
