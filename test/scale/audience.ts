@@ -1,16 +1,11 @@
 import type { Heartbeat } from '../../src/playtime/heartbeat.js';
 import { randomUUID } from 'node:crypto';
+import { Rng } from '../utils/random.js';
 
-/** A small seeded PRNG (mulberry32), so a failing run can be replayed with its seed. */
+/** The shared seeded generator as a function, so a failing run can be replayed with its seed. */
 export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Rng(seed);
+  return () => rng.next();
 }
 
 export interface AudienceHeartbeat {
