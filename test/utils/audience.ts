@@ -2,8 +2,10 @@ import { Rng } from './random.js';
 
 /**
  * Simulated viewers and the ground truth of what they watched: the one audience of the benchmark,
- * the fault tests and the property tests. Seeded (the same seed replays the same audience), and
+ * the fault tests and the two-instance test. Seeded (the same seed replays the same audience), and
  * independent of src/: its truth is folded with its own arithmetic, so it can catch the service's.
+ * Use: `new Simulation(seed, userIds, startClock, { now, behaviour })`; `heartbeatFor(viewer)` for
+ * each viewer's next request; `onResult(heartbeat, status)` with each answer; `expected()`.
  *
  * Each viewer is one user with one playback session at a time, sometimes two (a second
  * device). Every heartbeat moves the viewer's simulated clock 10 s forward (5 s while two devices
