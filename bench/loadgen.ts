@@ -1,6 +1,6 @@
 /**
  * The load generator, a process of its own (started by bench/run.ts over IPC): simulated viewers
- * (lib/viewers.ts) sending heartbeats through the raw-socket driver (lib/http-driver.ts), then the
+ * (test/utils/audience.ts) sending heartbeats through the raw-socket driver (lib/http-driver.ts), then the
  * accuracy check against PostgreSQL.
  */
 import { createWriteStream } from 'node:fs';
@@ -8,7 +8,7 @@ import pg from 'pg';
 import { signToken } from '../src/auth/sign-token.js';
 import { drive, type Outgoing, type Source } from './lib/http-driver.js';
 import { serveIpc, sleep, summarize, type LatencySummary } from './lib/util.js';
-import { Simulation, itemKey, type Heartbeat } from './lib/viewers.js';
+import { Simulation, itemKey, type Heartbeat } from '../test/utils/audience.js';
 
 export interface InitRequest {
   host: string;
@@ -94,7 +94,7 @@ class ViewerSource implements Source {
       if (!hb) continue;
       v.lastSentAt = now;
       const s = this.s;
-      return { data: hb.request, done: (status) => s.onResult(hb, status, Date.now()) };
+      return { data: requestOf(hb), done: (status) => s.onResult(hb, status, Date.now()) };
     }
     return null;
   }
@@ -207,6 +207,21 @@ function tokenOf(hb: Heartbeat): string {
   return tokens[hb.viewer];
 }
 
+/** Each viewer's request head, up to the Content-Length value (the driver writes raw HTTP/1.1). */
+const heads: string[] = [];
+function requestOf(hb: Heartbeat): string {
+  return `${heads[hb.viewer]}${hb.body.length}\r\n\r\n${hb.body}`;
+}
+
+/**
+ * With `forwardedFor`, each viewer's requests carry `X-Forwarded-For` with an address of its own,
+ * as they do behind a load balancer (the service then runs with TRUST_PROXY=1).
+ */
+function requestHead(n: number, host: string, token: string, forwardedFor: boolean): string {
+  const xff = forwardedFor ? `X-Forwarded-For: 10.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}\r\n` : '';
+  return `POST /v1/playtime HTTP/1.1\r\nHost: ${host}\r\n${xff}Authorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: `;
+}
+
 /** Every stored history row compared with the simulation's ground truth. */
 async function verify(databaseUrl: string): Promise<VerifyResult> {
   const s = sim!;
@@ -296,7 +311,10 @@ serveIpc(async (type, payload) => {
         tokens.push(...(await Promise.all(Array.from({ length: n }, (_, k) => signToken(init!.secret, `viewer-${i + k}`)))));
       }
       adminToken = await signToken(init.secret, 'bench-ops', { admin: true });
-      sim = new Simulation(init.seed, tokens, `${init.host}:${init.port}`, init.clockStart, init.forwardedFor);
+      const host = `${init.host}:${init.port}`;
+      heads.length = 0;
+      heads.push(...tokens.map((token, i) => requestHead(i + 1, host, token, init!.forwardedFor)));
+      sim = new Simulation(init.seed, tokens.map((_, i) => `viewer-${i}`), init.clockStart);
       return { viewers: tokens.length, signMs: Math.round(performance.now() - started) };
     }
     case 'phase':

@@ -3,7 +3,7 @@
  * same rows, run straight from a script over one `pg` connection, with no service around it.
  *
  * Input: the heartbeats the batched service accepted (recorded by the load generator, in order of
- * receipt). They are coalesced exactly as the service does (PendingItem, one entry per item) and
+ * receipt). They are coalesced by the service's own `foldHeartbeat` (one PendingItem per item) and
  * cut into batches by the service's rules: PLAYTIME_BATCH_SIZE items, or PLAYTIME_FLUSH_INTERVAL_MS
  * of receipt time. The heartbeats before the measured step bring the database to the state the
  * service's had (untimed); the measured step's batches are timed from sorting the batch to COMMIT,
@@ -12,9 +12,8 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
-import { addHeartbeat, newPendingItem, type PendingItem } from '../src/playtime/pending-item.js';
+import { foldHeartbeat, type PendingItem } from '../src/playtime/pending-item.js';
 import type { Heartbeat } from '../src/playtime/heartbeat.js';
-import { itemKeyString } from '../src/watch/item-key.js';
 import { flushStatements } from '../src/playtime/playtime.repository.js';
 import { serveIpc } from './lib/util.js';
 
@@ -108,11 +107,7 @@ async function run(req: RawRequest): Promise<RawResult> {
         windowStart = line.r;
         windowTimed = timed;
       }
-      const hb = toHeartbeat(line.b);
-      const key = itemKeyString({ userId: line.u, ...hb });
-      const item = pending.get(key);
-      if (item) addHeartbeat(item, hb, line.r, req.finishedPercent);
-      else pending.set(key, newPendingItem(line.u, hb, line.r, req.finishedPercent));
+      foldHeartbeat(pending, line.u, toHeartbeat(line.b), line.r, req.finishedPercent);
       result.heartbeats++;
       if (pending.size >= req.batchSize) {
         await cut();

@@ -7,6 +7,8 @@ import autocannon from 'autocannon';
 import { signToken } from '../src/auth/sign-token.js';
 import { movieOf } from './lib/read-seed.js';
 import { serveIpc } from './lib/util.js';
+import type { ReadRouteResult } from './lib/results.js';
+import { Rng } from '../test/utils/random.js';
 
 export interface ReadInit {
   base: string;
@@ -22,26 +24,12 @@ export interface ReadRun {
   connections: number;
 }
 
-export interface ReadResult {
-  route: string;
-  path: string;
-  requestsPerSec: number;
-  p50: number;
-  p99: number;
-  max: number;
-  requests: number;
-  non2xx: number;
-  errors: number;
-  statuses: Record<string, number>;
-}
+/** One route's figures: the shape the results file stores. */
+export type ReadResult = ReadRouteResult;
 
 let cfg: ReadInit | null = null;
 const sample: { u: number; auth: string }[] = [];
-let seed = 12345;
-const rand = () => {
-  seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-  return seed / 4294967296;
-};
+const rng = new Rng(12345);
 
 const PATHS: Record<ReadRun['route'], string> = {
   'continue-watching': '/v1/history/continue-watching',
@@ -60,10 +48,10 @@ async function run(r: ReadRun): Promise<ReadResult> {
       {
         method: 'GET',
         setupRequest: (req) => {
-          const who = sample[Math.floor(rand() * sample.length)];
+          const who = sample[Math.floor(rng.next() * sample.length)];
           const path =
             r.route === 'resume'
-              ? `/v1/history/movie/${movieOf(who.u, Math.floor(rand() * c.movies))}`
+              ? `/v1/history/movie/${movieOf(who.u, Math.floor(rng.next() * c.movies))}`
               : PATHS[r.route];
           return { ...req, path, headers: { authorization: who.auth } };
         },
@@ -131,7 +119,7 @@ serveIpc(async (type, payload) => {
       cfg = payload as ReadInit;
       sample.length = 0;
       const picked = new Set<number>();
-      while (picked.size < Math.min(cfg.sample, cfg.users)) picked.add(Math.floor(rand() * cfg.users));
+      while (picked.size < Math.min(cfg.sample, cfg.users)) picked.add(Math.floor(rng.next() * cfg.users));
       for (const u of picked) sample.push({ u, auth: `Bearer ${await signToken(cfg.secret, `r${u}`)}` });
       return { sample: sample.length };
     }

@@ -33,7 +33,8 @@ import { FULL, SMOKE, TARGETS, type BenchConfig, type Step } from './lib/config.
 import { renderChart, renderMarkdown } from './lib/report.js';
 import type { BenchResults, Deltas, ModeResult, ReadRouteResult, ReferenceResult, StepResult, TargetResult } from './lib/results.js';
 import { seedReadData } from './lib/read-seed.js';
-import { IpcClient, allProcessesCpu, cpuDelta, cpuMs, freePort, killAllChildren, machineCpuMs, processTree, rssSampler, sleep, spawnNode, stopChild, tail, waitExit } from './lib/util.js';
+import { IpcClient, allProcessesCpu, cpuDelta, cpuMs, killAllChildren, machineCpuMs, processTree, rssSampler, sleep, spawnNode, stopChild, tail, waitExit } from './lib/util.js';
+import { freePort } from '../test/utils/child-server.js';
 import type { PhaseRequest, PhaseResult, VerifyResult } from './loadgen.js';
 import type { RawResult } from './raw-upsert.js';
 import type { ReadResult } from './read-load.js';

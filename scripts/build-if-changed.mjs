@@ -5,8 +5,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+// test/utils counts: the bench imports its simulator and helpers from there.
 const INPUTS = [
-  'src', 'migrations', 'bench', 'client/src', 'client/tsconfig.json',
+  'src', 'migrations', 'bench', 'test/utils', 'client/src', 'client/tsconfig.json',
   'tsconfig.json', 'tsconfig.build.json', 'nest-cli.json', 'package.json', 'package-lock.json',
 ];
 const STAMP = 'dist/.build-stamp';

@@ -1,19 +1,7 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync, readdirSync } from 'node:fs';
-import net from 'node:net';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = net.createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => res(port));
-    });
-  });
-}
 
 /** p-th percentile (0–100) of an ascending array; NaN when empty. */
 export function percentile(sorted: ArrayLike<number>, p: number): number {

@@ -43,6 +43,22 @@ export function newPendingItem(userId: string, hb: Heartbeat, receivedAt: number
   return item;
 }
 
+/**
+ * Folds one heartbeat into the pending item of its key, creating the item on its first heartbeat:
+ * so a batch never holds a key twice. Returns the item when it is new.
+ */
+export function foldHeartbeat(items: Map<string, PendingItem>, userId: string, hb: Heartbeat, receivedAt: number, finishedPercent: number): PendingItem | null {
+  const key = itemKeyString({ userId, ...hb });
+  const item = items.get(key);
+  if (item) {
+    addHeartbeat(item, hb, receivedAt, finishedPercent);
+    return null;
+  }
+  const created = newPendingItem(userId, hb, receivedAt, finishedPercent);
+  items.set(key, created);
+  return created;
+}
+
 /** Folds one heartbeat into the item: order of arrival never matters, only event times and maxima. */
 export function addHeartbeat(item: PendingItem, hb: Heartbeat, receivedAt: number, finishedPercent: number): void {
   const at = hb.occurredAt ? hb.occurredAt.getTime() : receivedAt;

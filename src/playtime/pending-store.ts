@@ -1,7 +1,7 @@
 import type { DropScope } from '../watch/unflushed-items.js';
 import type { Heartbeat } from './heartbeat.js';
 import { itemKeyString, type ItemKey } from '../watch/item-key.js';
-import { addHeartbeat, clonePendingItem, mergeInto, newPendingItem, type PendingItem } from './pending-item.js';
+import { clonePendingItem, foldHeartbeat, mergeInto, type PendingItem } from './pending-item.js';
 
 /** A flush under way, as the store sees it: its items stay readable until `finish`. */
 export interface Flight {
@@ -52,9 +52,8 @@ export class PendingStore {
   /** Folds one request's heartbeats, received at `receivedAt`, into the pending items. */
   accept(userId: string, heartbeats: Heartbeat[], receivedAt: number): void {
     for (const hb of heartbeats) {
-      const item = this.pending.get(itemKeyString({ userId, ...hb }));
-      if (item) addHeartbeat(item, hb, receivedAt, this.finishedPercent);
-      else this.addPending(newPendingItem(userId, hb, receivedAt, this.finishedPercent));
+      const created = foldHeartbeat(this.pending, userId, hb, receivedAt, this.finishedPercent);
+      if (created) this.indexUser(created);
     }
   }
 
@@ -213,6 +212,10 @@ export class PendingStore {
 
   private addPending(item: PendingItem): void {
     this.pending.set(item.key, item);
+    this.indexUser(item);
+  }
+
+  private indexUser(item: PendingItem): void {
     let keys = this.byUser.get(item.userId);
     if (!keys) this.byUser.set(item.userId, (keys = new Set()));
     keys.add(item.key);
@@ -228,12 +231,7 @@ export class PendingStore {
 /** One request's heartbeats coalesced per item (a request may carry several of one item). */
 export function coalesce(userId: string, heartbeats: Heartbeat[], receivedAt: number, finishedPercent: number): PendingItem[] {
   const items = new Map<string, PendingItem>();
-  for (const hb of heartbeats) {
-    const key = itemKeyString({ userId, ...hb });
-    const item = items.get(key);
-    if (item) addHeartbeat(item, hb, receivedAt, finishedPercent);
-    else items.set(key, newPendingItem(userId, hb, receivedAt, finishedPercent));
-  }
+  for (const hb of heartbeats) foldHeartbeat(items, userId, hb, receivedAt, finishedPercent);
   return [...items.values()];
 }
 

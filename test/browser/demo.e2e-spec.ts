@@ -6,7 +6,8 @@ import type { Browser, BrowserContext } from 'playwright-core';
 import { CatalogService } from '../../src/catalog/catalog.service.js';
 import type { Heartbeat } from '../../src/playtime/heartbeat.js';
 import { createTestApp, type TestApp } from '../utils/create-app.js';
-import { artifactPath, collectPageErrors, ensureClientBuilt, launchChromium, listen, player, recordRequests, until } from './browser-utils.js';
+import { artifactPath, collectPageErrors, ensureClientBuilt, launchChromium, listen, player, recordRequests } from './browser-utils.js';
+import { until } from '../utils/until.js';
 
 /**
  * The demo page in Debian's Chromium against the real service and database: the browser client

@@ -4,20 +4,8 @@ import { CatalogService } from '../../src/catalog/catalog.service.js';
 import { DEMO_CATALOG } from '../../src/catalog/demo-catalog.js';
 import { catalogImportSchema } from '../../src/catalog/dto/catalog-entry.schema.js';
 import { createTestApp, type TestApp } from '../utils/create-app.js';
-
-interface FieldError {
-  field: string;
-  message: string;
-}
-
-/** A 400 in the documented JSON shape, naming `field`. */
-function expectFieldError(res: Response, field: string): void {
-  expect(res.status).toBe(400);
-  expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
-  const errors = res.body.errors as FieldError[];
-  if (!errors?.some((e) => e.field === field)) throw new Error(`expected an error for "${field}", got ${JSON.stringify(res.body)}`);
-  expect(res.body.message).toEqual(expect.arrayContaining([expect.stringContaining(field)]));
-}
+import { expectFieldError, type FieldError } from '../utils/field-error.js';
+import { catalogEntry } from '../factories/catalog.factory.js';
 
 const fightClub = {
   title: 'Fight Club',
@@ -335,7 +323,7 @@ describe('catalogue API', () => {
 
     it('a not-found answer is not cached: an entry added later is found at once', async () => {
       expect((await get('/v1/catalog/movie/8201')).status).toBe(404);
-      await t.db.query(`INSERT INTO catalog_items (media_type, media_id, title) VALUES ('movie', 8201, 'Late Arrival')`);
+      await catalogEntry(t, { mediaType: 'movie', mediaId: 8201, title: 'Late Arrival' });
       const res = await get('/v1/catalog/movie/8201');
       expect(res.status).toBe(200);
       expect(res.body.title).toBe('Late Arrival');
@@ -483,7 +471,7 @@ describe('seedDemoIfEmpty', () => {
   it('does not seed a catalogue that already holds entries', async () => {
     const other = await createTestApp();
     try {
-      await other.db.query(`INSERT INTO catalog_items (media_type, media_id, title) VALUES ('movie', 1, 'Already Here')`);
+      await catalogEntry(other, { mediaType: 'movie', mediaId: 1, title: 'Already Here' });
       expect(await other.app.get(CatalogService).seedDemoIfEmpty()).toBe(0);
       expect(Number((await other.db.query<{ n: string }>(`SELECT count(*) AS n FROM catalog_items`)).rows[0].n)).toBe(1);
     } finally {

@@ -5,7 +5,7 @@ import { EmbeddedPostgres } from '../../src/database/embedded-postgres.js';
 import { ensureDatabase } from '../../src/database/ensure-database.js';
 import { migrateDatabase } from '../../src/database/run-migrations.js';
 import { signToken } from '../../src/auth/sign-token.js';
-import { Audience } from '../utils/audience.js';
+import { HttpAudience as Audience } from '../utils/http-audience.js';
 import { TEST_SECRET } from '../utils/create-app.js';
 import { ensureBuilt, freePort, startChild, type ChildServer } from '../utils/child-server.js';
 import { createTestDatabase } from '../utils/test-database.js';

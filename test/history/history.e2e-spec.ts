@@ -4,6 +4,7 @@ import type { Heartbeat } from '../../src/playtime/heartbeat.js';
 import { createTestApp, episodeHeartbeat, movieHeartbeat, type TestApp } from '../utils/create-app.js';
 import { send } from '../utils/playback.js';
 import { hb as heartbeat } from '../utils/heartbeat.js';
+import { catalogEntries } from '../factories/catalog.factory.js';
 
 const hb = (over: Partial<Heartbeat> = {}): Heartbeat => heartbeat({ currentTime: 500, ...over });
 
@@ -20,10 +21,17 @@ describe('history routes', () => {
   beforeAll(async () => {
     t = await createTestApp();
     // a small catalogue: show 900 has seasons 1 (2 episodes) and 2 (1 episode); movie 77 is known
-    await t.db.query(`INSERT INTO catalog_items (media_type, media_id, title, runtime_seconds) VALUES
-      ('tv', 900, 'Catalogue Show', NULL), ('movie', 77, 'Catalogue Movie', 5400)`);
-    await t.db.query(`INSERT INTO catalog_episodes (media_id, season_number, episode_number, title, runtime_seconds) VALUES
-      (900, 0, 1, 'Special', 600), (900, 1, 1, 'Pilot', 1500), (900, 1, 2, 'Second', 1600), (900, 2, 1, 'Return', 1700)`);
+    await catalogEntries(t, [
+      {
+        mediaType: 'tv', mediaId: 900, title: 'Catalogue Show',
+        seasons: [
+          { seasonNumber: 0, episodes: [{ episodeNumber: 1, title: 'Special', runtimeSeconds: 600 }] },
+          { seasonNumber: 1, episodes: [{ episodeNumber: 1, title: 'Pilot', runtimeSeconds: 1500 }, { episodeNumber: 2, title: 'Second', runtimeSeconds: 1600 }] },
+          { seasonNumber: 2, episodes: [{ episodeNumber: 1, title: 'Return', runtimeSeconds: 1700 }] },
+        ],
+      },
+      { mediaType: 'movie', mediaId: 77, title: 'Catalogue Movie', runtimeSeconds: 5400 },
+    ]);
   });
   afterAll(() => t.close());
   beforeEach(async () => {

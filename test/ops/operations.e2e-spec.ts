@@ -5,6 +5,7 @@ import { createTestApp, movieHeartbeat, TEST_SECRET, type TestApp } from '../uti
 import { createTestDatabase } from '../utils/test-database.js';
 import { ensureBuilt, startChild } from '../utils/child-server.js';
 import { send } from '../utils/playback.js';
+import { catalogEntry } from '../factories/catalog.factory.js';
 
 /** The value of one sample in Prometheus text, or undefined. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
@@ -23,7 +24,7 @@ describe('operations', () => {
     let t: TestApp;
     beforeAll(async () => {
       t = await createTestApp({ PLAYTIME_RATE_LIMIT: '3' });
-      await t.db.query(`INSERT INTO catalog_items (media_type, media_id, title) VALUES ('movie', 550, 'Fight Club')`);
+      await catalogEntry(t, { mediaType: 'movie', mediaId: 550, title: 'Fight Club' });
     });
     afterAll(() => t.close());
 

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { createTestApp, movieHeartbeat, type TestApp } from '../utils/create-app.js';
-import { createTestDatabase } from '../utils/test-database.js';
-import { TcpProxy } from '../utils/tcp-proxy.js';
+import type { TcpProxy } from '../utils/tcp-proxy.js';
+import { createProxiedTestApp } from '../utils/proxied-app.js';
 import { getItem, send } from '../utils/playback.js';
 import { hb } from '../utils/heartbeat.js';
 
@@ -127,21 +127,13 @@ describe('PlaytimeBatcher', () => {
   describe('a database that refuses connections', () => {
     let t: TestApp;
     let proxy: TcpProxy;
-    let drop: () => Promise<void>;
+    let close: () => Promise<void>;
     beforeAll(async () => {
-      const database = await createTestDatabase();
-      drop = database.drop;
-      proxy = TcpProxy.forUrl(database.url);
-      await proxy.accept();
+      ({ t, proxy, close } = await createProxiedTestApp({}));
       // The test runs the interval's work itself (`tick()`) and moves the back-off's clock.
-      t = await createTestApp({}, { databaseUrl: proxy.rewrite(database.url) });
       t.clock.manualTimers();
     });
-    afterAll(async () => {
-      await t.close();
-      await proxy.refuse();
-      await drop();
-    });
+    afterAll(() => close());
 
     it('keeps accepting for seconds of outage, reports not ready, and stores everything once it is back', async () => {
       const token = await t.token('outage-user');

@@ -6,6 +6,8 @@ import { flushStatements } from '../../src/playtime/playtime.repository.js';
 import { IngestRegistry } from '../../src/watch/ingest-registry.js';
 import { createTestApp, type TestApp } from '../utils/create-app.js';
 import { hb as heartbeat } from '../utils/heartbeat.js';
+import { instanceReport } from '../factories/instance.factory.js';
+import { tombstone } from '../factories/tombstone.factory.js';
 
 const hb = (over: Partial<Heartbeat> = {}): Heartbeat => heartbeat({ currentTime: 500, totalDuration: 8000, ...over });
 
@@ -141,8 +143,8 @@ describe('delete wins across instances', () => {
 
   it('an instance not heard from for INSTANCE_LEASE_MS no longer holds pruning back', async () => {
     const ghost = randomUUID();
-    await a.db.query(`INSERT INTO ingest_instances (instance_id, low_water, seen_at) VALUES ($1, $2, $2)`, [ghost, new Date(a.clock.now() - 90_000_000)]);
-    await a.db.query(`INSERT INTO history_tombstones (user_id, deleted_at) VALUES ($1, $2)`, [user, new Date(a.clock.now() - 3_600_000)]);
+    await instanceReport(a, ghost, new Date(a.clock.now() - 90_000_000));
+    await tombstone(a, user, new Date(a.clock.now() - 3_600_000));
     await a.app.get(IngestRegistry).report();
     b.clock.set(a.clock.now());
     await b.app.get(IngestRegistry).report();

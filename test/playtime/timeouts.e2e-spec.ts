@@ -2,8 +2,8 @@ import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { LOCK_IDS } from '../../src/watch/lock-ids.js';
 import { createTestApp, type TestApp } from '../utils/create-app.js';
-import { createTestDatabase } from '../utils/test-database.js';
-import { TcpProxy } from '../utils/tcp-proxy.js';
+import type { TcpProxy } from '../utils/tcp-proxy.js';
+import { createProxiedTestApp } from '../utils/proxied-app.js';
 import { hb } from '../utils/heartbeat.js';
 import { waitForLockWaits } from '../utils/lock-waits.js';
 
@@ -82,21 +82,13 @@ describe('database timeouts', () => {
   describe('back-off', () => {
     let t: TestApp;
     let proxy: TcpProxy;
-    let drop: () => Promise<void>;
+    let close: () => Promise<void>;
     beforeAll(async () => {
-      const database = await createTestDatabase();
-      drop = database.drop;
-      proxy = TcpProxy.forUrl(database.url);
-      await proxy.accept();
-      t = await createTestApp({ PLAYTIME_BATCH_SIZE: '5' }, { databaseUrl: proxy.rewrite(database.url) });
+      ({ t, proxy, close } = await createProxiedTestApp({ PLAYTIME_BATCH_SIZE: '5' }));
       // The back-off ends only when the test moves the clock, however slow the machine.
       t.clock.manualTimers();
     });
-    afterAll(async () => {
-      await t.close();
-      await proxy.refuse();
-      await drop();
-    });
+    afterAll(() => close());
 
     it('accept() does not start a flush of a full batch while backing off', async () => {
       await t.batcher.accept('bo-user', [hb({ mediaId: 1 })]);

@@ -1,34 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { Response } from 'supertest';
 import { createTestApp, episodeHeartbeat, movieHeartbeat, type TestApp } from '../utils/create-app.js';
+import { expectFieldError, type FieldError } from '../utils/field-error.js';
 
 /** Every request this user makes is invalid: nothing of theirs may ever be stored. */
 const REJECTED = 'validation-rejected';
-
-interface FieldError {
-  field: string;
-  message: string;
-}
 
 function without(body: Record<string, unknown>, field: string): Record<string, unknown> {
   const copy = { ...body };
   delete copy[field];
   return copy;
-}
-
-/** A 400 in the documented JSON shape, naming `field` both in `errors` and in `message`. */
-function expectFieldError(res: Response, field: string): FieldError {
-  expect(res.status).toBe(400);
-  expect(res.headers['content-type']).toMatch(/^application\/json/);
-  expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
-  const errors = res.body.errors as FieldError[];
-  expect(Array.isArray(errors)).toBe(true);
-  const hit = errors.find((e) => e.field === field);
-  if (!hit) throw new Error(`expected an error for "${field}", got ${JSON.stringify(errors)}`);
-  expect(typeof hit.message).toBe('string');
-  expect(hit.message.length).toBeGreaterThan(0);
-  expect(res.body.message).toEqual(expect.arrayContaining([expect.stringContaining(field)]));
-  return hit;
 }
 
 const isoAgo = (ms: number) => new Date(Date.now() - ms).toISOString();

@@ -1,5 +1,6 @@
 import { REPORT_TITLES } from '../../src/reporting/reporting.repository.js';
 import { createTestApp, type TestApp } from '../utils/create-app.js';
+import { yearOfBuckets } from '../factories/bulk-buckets.factory.js';
 
 const USERS = 50_000;
 const BUCKETS_PER_USER = 10;
@@ -14,15 +15,7 @@ describe('watch-hours by title at scale', () => {
 
   beforeAll(async () => {
     t = await createTestApp();
-    await t.db.query(
-      `INSERT INTO watch_buckets (user_id, hour, media_type, media_id, season_number, episode_number, seconds)
-       SELECT 'u' || u, timestamptz '2025-01-01 00:00Z' + ((u * 7 + k * 877) % 8760) * interval '1 hour',
-              CASE WHEN k % 2 = 0 THEN 'movie' ELSE 'tv' END, 1 + (u * 13 + k * 101) % 5000,
-              CASE WHEN k % 2 = 0 THEN NULL ELSE 1 + k % 5 END, CASE WHEN k % 2 = 0 THEN NULL ELSE 1 + k END,
-              60 + (u + k) % 3000
-       FROM generate_series(1, $1::int) AS u, generate_series(0, $2::int - 1) AS k`,
-      [USERS, BUCKETS_PER_USER],
-    );
+    await yearOfBuckets(t, USERS, BUCKETS_PER_USER);
     await t.db.query(
       `INSERT INTO watch_history (user_id, media_type, media_id, season_number, episode_number, title, current_time_s,
          total_duration_s, progress, finished, position_at, first_watched_at, last_watched_at)

@@ -6,6 +6,7 @@ import { ReportingService } from '../../src/reporting/reporting.service.js';
 import { createTestApp, movieHeartbeat, episodeHeartbeat, type TestApp } from '../utils/create-app.js';
 import { ensureBuilt } from '../utils/child-server.js';
 import { parseCsv } from '../utils/csv.js';
+import { catalogEntry } from '../factories/catalog.factory.js';
 
 const run = promisify(execFile);
 
@@ -21,7 +22,7 @@ describe('watch-hour reports', () => {
     t = await createTestApp();
     await t.app.get(ReportingService).idle(); // the start-up catch-up (nothing to do yet) is over
     admin = { Authorization: `Bearer ${await t.token('ops', { admin: true })}` };
-    await t.db.query(`INSERT INTO catalog_items (media_type, media_id, title) VALUES ('movie', 550, 'Fight Club, "the" film')`);
+    await catalogEntry(t, { mediaType: 'movie', mediaId: 550, title: 'Fight Club, "the" film' });
     // three users watch over the last three days (occurredAt), one of them finishes the movie
     for (const [u, user] of users.entries()) {
       const token = await t.token(user);

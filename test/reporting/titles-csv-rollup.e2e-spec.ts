@@ -3,6 +3,7 @@ import { ReportingService } from '../../src/reporting/reporting.service.js';
 import { csvCell } from '../../src/reporting/watch-hours-report.js';
 import { createTestApp, episodeHeartbeat, movieHeartbeat, type TestApp } from '../utils/create-app.js';
 import { parseCsv } from '../utils/csv.js';
+import { catalogEntry } from '../factories/catalog.factory.js';
 
 const DAY_MS = 86_400_000;
 const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -80,7 +81,7 @@ describe('report titles, CSV cells and the roll-up of today', () => {
 
       // The catalogue beats every heartbeat; in the CSV a title that starts like a formula is defused.
       const catalogued = '=HYPERLINK("http://example.invalid","Show")';
-      await t.db.query(`INSERT INTO catalog_items (media_type, media_id, title) VALUES ('tv', $1, $2)`, [SHOW, catalogued]);
+      await catalogEntry(t, { mediaType: 'tv', mediaId: SHOW, title: catalogued });
       expect(await titlesEverywhere(from, today)).toEqual({
         json: catalogued, csv: `'${catalogued}`, statsA: catalogued, statsB: catalogued, history: catalogued,
       });
@@ -93,7 +94,7 @@ describe('report titles, CSV cells and the roll-up of today', () => {
       const day = utcDay(t.clock.now() - 3 * DAY_MS);
       for (const [i, title] of titles.entries()) {
         const mediaId = 7_100_000 + i;
-        await t.db.query(`INSERT INTO catalog_items (media_type, media_id, title) VALUES ('movie', $1, $2)`, [mediaId, title]);
+        await catalogEntry(t, { mediaType: 'movie', mediaId, title });
         await t.db.query(
           `INSERT INTO watch_buckets (user_id, hour, media_type, media_id, seconds) VALUES ('csv-viewer', $1, 'movie', $2, $3)`,
           [`${day}T12:00:00Z`, mediaId, 1000 - i],

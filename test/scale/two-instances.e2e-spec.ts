@@ -1,7 +1,15 @@
 import type { Response } from 'supertest';
 import { createTestApp, movieHeartbeat, type TestApp } from '../utils/create-app.js';
-import { prng, shuffle, simulateAudience, type AudienceHeartbeat } from './audience.js';
+import { randomUUID } from 'node:crypto';
+import { Simulation } from '../utils/audience.js';
+import { Rng } from '../utils/random.js';
 import { metricValue, startRedis, type RedisServer } from './redis-server.js';
+
+/** One request's worth of a simulated viewer: the heartbeat as sent over HTTP. */
+interface Delivery {
+  userId: string;
+  body: { sessionId: string } & Record<string, unknown>;
+}
 
 /** Two instances of the real app (each its own batcher, throttler and cache client) on one database and one Redis. */
 async function twoInstances(redis: RedisServer, env: Record<string, string>, envB: Record<string, string> = {}): Promise<[TestApp, TestApp]> {
@@ -110,22 +118,38 @@ describe('two instances, one database, one Redis', () => {
     });
 
     it(`stores exact totals, positions, finished flags and completions (seed ${seed}; replay with SCALE_SEED)`, async () => {
-      const rnd = prng(seed);
-      const finishedPercent = a.config.FINISHED_PERCENT;
-      const { heartbeats, expected } = simulateAudience(rnd, { users: 60, now: Date.now(), finishedPercent });
+      const rng = new Rng(seed);
+      // 60 viewers, 20 requests each, between 3 h and 2 min ago; more rewatches, second devices and
+      // starts inside a title than the default audience, so every case below occurs.
+      const now = Date.now();
+      const run = randomUUID().slice(0, 8);
+      const sim = new Simulation(seed, Array.from({ length: 60 }, (_, i) => `aud-${i}-${run}`), now - 3 * 3600_000, {
+        now: () => now - 120_000,
+        behaviour: { rewatch: 0.6, secondDevice: 0.05, startInside: 0.9 },
+      });
+      const heartbeats: Delivery[] = [];
+      for (let round = 0; round < 20; round++) {
+        for (const v of sim.viewers) {
+          const hb = sim.heartbeatFor(v);
+          if (!hb) continue;
+          heartbeats.push({ userId: hb.userId, body: JSON.parse(hb.body) as Delivery['body'] });
+          sim.onResult(hb, 202, now);
+        }
+      }
+      const expected = [...sim.expected().values()];
 
       // Every heartbeat once, ~15 % of them twice (a retry), in random order, each to a random
       // instance, alone or in a batch with others of the same user.
-      const deliveries: AudienceHeartbeat[] = shuffle(rnd, [...heartbeats, ...heartbeats.filter(() => rnd() < 0.15)]);
-      const requests: { app: TestApp; userId: string; bodies: AudienceHeartbeat['body'][] }[] = [];
-      const open = new Map<string, { app: TestApp; userId: string; bodies: AudienceHeartbeat['body'][] }>();
+      const deliveries: Delivery[] = rng.shuffle([...heartbeats, ...heartbeats.filter(() => rng.next() < 0.15)]);
+      const requests: { app: TestApp; userId: string; bodies: Delivery['body'][] }[] = [];
+      const open = new Map<string, { app: TestApp; userId: string; bodies: Delivery['body'][] }>();
       for (const d of deliveries) {
         const pending = open.get(d.userId);
-        if (pending && pending.bodies.length < 6 && rnd() < 0.5) {
+        if (pending && pending.bodies.length < 6 && rng.next() < 0.5) {
           pending.bodies.push(d.body);
           continue;
         }
-        const req = { app: rnd() < 0.5 ? a : b, userId: d.userId, bodies: [d.body] };
+        const req = { app: rng.next() < 0.5 ? a : b, userId: d.userId, bodies: [d.body] };
         requests.push(req);
         open.set(d.userId, req);
       }
@@ -151,7 +175,7 @@ describe('two instances, one database, one Redis', () => {
         );
         for (const res of responses) expect(res.status).toBe(202);
         // Both instances flush at random points, at the same time as each other and as new writes.
-        if (rnd() < 0.35) flushes.push(a.batcher.flush(), b.batcher.flush());
+        if (rng.next() < 0.35) flushes.push(a.batcher.flush(), b.batcher.flush());
       }
       await Promise.all(flushes);
       await Promise.all([a.batcher.flush(), b.batcher.flush()]);
@@ -168,11 +192,11 @@ describe('two instances, one database, one Redis', () => {
       }>(`SELECT user_id, media_type, media_id, season_number, episode_number, total_played_s, current_time_s,
                  total_duration_s, progress, finished, completed_count, position_at
           FROM watch_history WHERE user_id LIKE 'aud-%'`);
-      const key = (x: { userId: string; mediaType: string; mediaId: number; seasonNumber: number | null; episodeNumber: number | null }) =>
-        `${x.userId}/${x.mediaType}/${x.mediaId}/${x.seasonNumber}/${x.episodeNumber}`;
+      const key = (x: { userId: string; mediaType: string; mediaId: number; season: number | null; episode: number | null }) =>
+        `${x.userId}/${x.mediaType}/${x.mediaId}/${x.season}/${x.episode}`;
       const stored = new Map(
         rows.map((r) => [
-          key({ userId: r.user_id, mediaType: r.media_type, mediaId: r.media_id, seasonNumber: r.season_number, episodeNumber: r.episode_number }),
+          key({ userId: r.user_id, mediaType: r.media_type, mediaId: r.media_id, season: r.season_number, episode: r.episode_number }),
           r,
         ]),
       );
@@ -185,7 +209,7 @@ describe('two instances, one database, one Redis', () => {
           progress: r.progress, finished: r.finished, completedCount: r.completed_count, positionAt: r.position_at.getTime(),
         };
         const want = {
-          totalPlayedSeconds: e.totalPlayedSeconds, currentTime: e.currentTime, totalDuration: e.totalDuration,
+          totalPlayedSeconds: e.total, currentTime: e.currentTime, totalDuration: e.duration,
           progress: e.progress, finished: e.finished, completedCount: e.completedCount, positionAt: e.positionAt,
         };
         if (JSON.stringify(got) !== JSON.stringify(want)) mismatches.push(`${key(e)}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
@@ -200,14 +224,14 @@ describe('two instances, one database, one Redis', () => {
       const sessions = await a.db.query<{ n: string }>(`SELECT count(*) AS n FROM watch_sessions WHERE user_id LIKE 'aud-%'`);
       expect(Number(sessions.rows[0].n)).toBe(expected.reduce((n, e) => n + e.sessions, 0));
       const buckets = await a.db.query<{ s: string }>(`SELECT sum(seconds) AS s FROM watch_buckets WHERE user_id LIKE 'aud-%'`);
-      expect(Number(buckets.rows[0].s)).toBe(expected.reduce((n, e) => n + e.totalPlayedSeconds, 0));
+      expect(Number(buckets.rows[0].s)).toBe(expected.reduce((n, e) => n + e.total, 0));
 
       // Either instance answers the same through the API.
       for (const e of expected.slice(0, 10)) {
-        const q = e.mediaType === 'tv' ? `?seasonNumber=${e.seasonNumber}&episodeNumber=${e.episodeNumber}` : '';
+        const q = e.mediaType === 'tv' ? `?seasonNumber=${e.season}&episodeNumber=${e.episode}` : '';
         for (const t of [a, b]) {
           const res = await t.http().get(`/v1/history/${e.mediaType}/${e.mediaId}${q}`).set('Authorization', `Bearer ${tokens.get(e.userId)}`).expect(200);
-          expect(res.body).toMatchObject({ totalPlayedSeconds: e.totalPlayedSeconds, currentTime: e.currentTime, finished: e.finished, completedCount: e.completedCount });
+          expect(res.body).toMatchObject({ totalPlayedSeconds: e.total, currentTime: e.currentTime, finished: e.finished, completedCount: e.completedCount });
         }
       }
     });

@@ -4,6 +4,7 @@ import { signToken } from '../../src/auth/sign-token.js';
 import { ensureBuilt, startChild, type ChildServer } from '../utils/child-server.js';
 import { movieHeartbeat, TEST_SECRET } from '../utils/create-app.js';
 import { createTestDatabase } from '../utils/test-database.js';
+import { expectFetchFieldError } from '../utils/field-error.js';
 
 /**
  * Input PostgreSQL would refuse (PITFALLS 8.4), sent to the built service: every case is a 400
@@ -39,11 +40,6 @@ describe('poison input against the built service', () => {
       body,
     });
 
-  async function expectFieldError(res: Response, field: string): Promise<void> {
-    const body = (await res.json()) as { statusCode: number; errors?: { field: string; message: string }[] };
-    expect([res.status, body.errors?.map((e) => e.field)]).toEqual([400, expect.arrayContaining([field])]);
-  }
-
   const json = (v: unknown) => JSON.stringify(v);
 
   it('refuses NUL anywhere in a request with a 400 naming the field', async () => {
@@ -63,7 +59,7 @@ describe('poison input against the built service', () => {
       [call('DELETE', '/v1/history/movie/550?seasonNumber=%00'), 'seasonNumber'],
       [call('PUT', '/v1/admin/catalog/movie/550', json({ title: nul, runtimeSeconds: 100 }), 'application/json', admin), 'title'],
     ];
-    for (const [res, field] of cases) await expectFieldError(await res, field);
+    for (const [res, field] of cases) await expectFetchFieldError(await res, field);
   });
 
   it('refuses numbers past what the database and any real video hold, naming the field', async () => {
@@ -77,7 +73,7 @@ describe('poison input against the built service', () => {
       [movieHeartbeat({ playedSeconds: 10_000_001 }), 'playedSeconds'],
       [movieHeartbeat({ occurredAt: '0000-01-01T00:00:00Z' }), 'occurredAt'],
     ];
-    for (const [body, field] of cases) await expectFieldError(await call('POST', '/v1/playtime', json(body)), field);
+    for (const [body, field] of cases) await expectFetchFieldError(await call('POST', '/v1/playtime', json(body)), field);
     // The largest values allowed are accepted.
     const ok = await call('POST', '/v1/playtime', json(movieHeartbeat({ mediaId: 2_147_483_647, currentTime: 10_000_000, totalDuration: 10_000_000, playedSeconds: 10_000_000 })));
     expect(ok.status).toBe(202);

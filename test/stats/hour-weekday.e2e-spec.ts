@@ -1,4 +1,5 @@
 import { createTestApp, type TestApp } from '../utils/create-app.js';
+import { watchedSession } from '../factories/watch.factory.js';
 
 /** `byHourOfDay` and `byWeekday` of GET /v1/stats/me (SPEC §5): local to `tz`, from the hourly buckets. */
 describe('GET /v1/stats/me by hour of day and weekday', () => {
@@ -10,13 +11,7 @@ describe('GET /v1/stats/me by hour of day and weekday', () => {
   afterAll(() => t.close());
 
   async function userWithBuckets(id: string, buckets: [hour: string, seconds: number][]) {
-    for (const [hour, seconds] of buckets) {
-      await t.db.query(
-        `INSERT INTO watch_buckets (user_id, hour, media_type, media_id, season_number, episode_number, seconds)
-         VALUES ($1, $2, 'movie', 9100550, NULL, NULL, $3)`,
-        [id, hour, seconds],
-      );
-    }
+    for (const [hour, seconds] of buckets) await watchedSession(t, { userId: id, mediaId: 9100550, at: hour, seconds });
     const token = await t.token(id);
     return async (query: Record<string, string>) =>
       (await t.http().get('/v1/stats/me').query(query).set('Authorization', `Bearer ${token}`).expect(200)).body as {

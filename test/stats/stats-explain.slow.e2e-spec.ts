@@ -1,6 +1,7 @@
 import { DAILY_SECONDS_SQL, HOUR_WEEKDAY_SQL, ITEM_COUNTS_SQL, TOP_TITLES_SQL } from '../../src/stats/stats.repository.js';
 import { TOP_TITLES } from '../../src/stats/stats.service.js';
 import { createTestApp, type TestApp } from '../utils/create-app.js';
+import { yearOfBuckets } from '../factories/bulk-buckets.factory.js';
 
 const USERS = 100_000;
 const BUCKETS_PER_USER = 10;
@@ -17,19 +18,7 @@ describe('stats query plans on a large table', () => {
 
   beforeAll(async () => {
     t = await createTestApp();
-    // Ten buckets per user spread over 2025 (k × 877 h never collides within a user), movies and
-    // episodes alternating, over 5,000 titles.
-    await t.db.query(
-      `INSERT INTO watch_buckets (user_id, hour, media_type, media_id, season_number, episode_number, seconds)
-       SELECT 'u' || u, timestamptz '2025-01-01 00:00Z' + ((u * 7 + k * 877) % 8760) * interval '1 hour',
-              CASE WHEN k % 2 = 0 THEN 'movie' ELSE 'tv' END,
-              1 + (u * 13 + k * 101) % 5000,
-              CASE WHEN k % 2 = 0 THEN NULL ELSE 1 + k % 5 END,
-              CASE WHEN k % 2 = 0 THEN NULL ELSE 1 + k END,
-              60 + (u + k) % 3000
-       FROM generate_series(1, $1::int) AS u, generate_series(0, $2::int - 1) AS k`,
-      [USERS, BUCKETS_PER_USER],
-    );
+    await yearOfBuckets(t, USERS, BUCKETS_PER_USER);
     // The heavy viewer: every hour of 2025, rotating over 300 titles.
     await t.db.query(
       `INSERT INTO watch_buckets (user_id, hour, media_type, media_id, season_number, episode_number, seconds)

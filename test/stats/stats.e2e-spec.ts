@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createTestApp, episodeHeartbeat, movieHeartbeat, type TestApp } from '../utils/create-app.js';
+import { catalogEntries } from '../factories/catalog.factory.js';
 
 /** GET /v1/stats/me (SPEC §5 "Statistics") on a real database, seeded row by row or by heartbeats. */
 describe('GET /v1/stats/me', () => {
@@ -263,10 +264,10 @@ describe('GET /v1/stats/me', () => {
       await history(u.id, { mediaType: 'tv', mediaId: 9001400, season: 2, episode: 3, title: 'an episode', firstWatchedAt: '2025-06-03T12:00:00Z', lastWatchedAt: '2025-06-03T12:10:00Z' });
       // 552 is in nobody's history of this user: its title is the one another viewer's heartbeats carried (the title rule).
       await history('someone-else', { mediaId: 9000552, title: 'heard from another viewer', firstWatchedAt: '2025-06-03T11:00:00Z', lastWatchedAt: '2025-06-03T11:10:00Z' });
-      await t.db.query(
-        `INSERT INTO catalog_items (media_type, media_id, title) VALUES ('movie', 9000551, 'Fight Club'), ('tv', 9001400, 'Breaking Bad')
-         ON CONFLICT (media_type, media_id) DO UPDATE SET title = EXCLUDED.title`,
-      );
+      await catalogEntries(t, [
+        { mediaType: 'movie', mediaId: 9000551, title: 'Fight Club' },
+        { mediaType: 'tv', mediaId: 9001400, title: 'Breaking Bad' },
+      ]);
 
       const body = await u.stats({ from: '2025-06-01', to: '2025-06-03' });
       expect(body.topTitles).toEqual([
