@@ -60,3 +60,31 @@ export class Counter {
     return this.reached(this.n + more);
   }
 }
+
+/**
+ * Resolves once `done` holds for everything the child has written so far, checked again on each
+ * chunk it writes (the server's own listener, registered first, has appended the chunk by then).
+ * Rejects if the child exits first.
+ */
+export function outputWhere(server: { child: ChildProcess; output: () => string }, done: (output: string) => boolean): Promise<void> {
+  if (done(server.output())) return Promise.resolve();
+  const { child } = server;
+  return new Promise((resolve, reject) => {
+    const streams = [child.stdout, child.stderr].filter((s) => s !== null);
+    const stop = () => {
+      for (const s of streams) s.off('data', onData);
+      child.off('exit', onExit);
+    };
+    const onData = () => {
+      if (!done(server.output())) return;
+      stop();
+      resolve();
+    };
+    const onExit = (code: number | null) => {
+      stop();
+      reject(new Error(`the process exited (${code}) before its output was as expected`));
+    };
+    for (const s of streams) s.on('data', onData);
+    child.once('exit', onExit);
+  });
+}
