@@ -10,8 +10,6 @@ export const CATCH_UP_DAYS = 35;
 @Injectable()
 export class ReportingService {
   private readonly logger = new Logger(ReportingService.name);
-  /** Settles when every catch-up started so far has ended. */
-  private running: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly repository: ReportingRepository,
@@ -37,26 +35,7 @@ export class ReportingService {
    * yesterday on the daily cron, and whatever was missed while no instance ran. Days another
    * instance is doing or has done are skipped. Returns the days this call rolled up.
    */
-  catchUp(): Promise<string[]> {
-    const run = this.catchUpNow();
-    this.running = Promise.allSettled([this.running, run]);
-    return run;
-  }
-
-  /**
-   * Resolves once every catch-up started so far (the start-up one, a cron tick, a direct call)
-   * has ended, whether it rolled anything up or failed. Callers that must not race the start-up
-   * catch-up (a second instance's tests, an operator's tooling) wait on this instead of a delay.
-   */
-  async idle(): Promise<void> {
-    let seen: Promise<unknown>;
-    do {
-      seen = this.running;
-      await seen;
-    } while (seen !== this.running);
-  }
-
-  private async catchUpNow(): Promise<string[]> {
+  async catchUp(): Promise<string[]> {
     const since = utcDate(this.clock.now() - CATCH_UP_DAYS * DAY_MS);
     const done: string[] = [];
     for (const day of await this.repository.missedDays(this.today, since)) {

@@ -12,6 +12,13 @@ import { ReportingService } from './reporting.service.js';
 @Injectable()
 export class WatchHoursCron implements OnApplicationBootstrap {
   private readonly logger = new Logger(WatchHoursCron.name);
+  private startUpEnded!: () => void;
+  /**
+   * Settles once the start-up catch-up has ended (days rolled up, none due, or a failure logged).
+   * It exists from construction, so whoever must not race that catch-up (a second instance's
+   * tests, an operator's tooling) waits on it however late the catch-up starts.
+   */
+  readonly startUpCatchUp = new Promise<void>((resolve) => (this.startUpEnded = resolve));
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -22,7 +29,7 @@ export class WatchHoursCron implements OnApplicationBootstrap {
   onApplicationBootstrap(): void {
     const job = CronJob.from({ cronTime: this.config.REPORT_CRON, timeZone: 'UTC', onTick: () => this.run(), start: true });
     this.scheduler.addCronJob('watch-hours-rollup', job);
-    void this.run();
+    void this.run().then(this.startUpEnded);
   }
 
   private async run(): Promise<void> {

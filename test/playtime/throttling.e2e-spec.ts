@@ -83,17 +83,24 @@ describe('per-user write limit (PLAYTIME_RATE_LIMIT=3)', () => {
     expectThrottled(await beacon(user, movieHeartbeat({ mediaId: 304 })));
   });
 
+  /** Spends `user`'s budget of the minute: three writes accepted, the fourth refused. */
+  const spend = async (user: string, mediaId: number) => {
+    for (let i = 0; i < 3; i++) expect((await heartbeat(user, movieHeartbeat({ mediaId: mediaId + i }))).status).toBe(202);
+    expectThrottled(await heartbeat(user));
+  };
+
   it('does not affect another user', async () => {
-    // alice, bob and carol are over their limit (tests above); dave has his own budget.
-    expectThrottled(await heartbeat('throttle-alice'));
+    // erin is over her limit; dave has his own budget.
+    await spend('throttle-erin', 500);
+    expectThrottled(await heartbeat('throttle-erin'));
     for (let i = 0; i < 3; i++) expect((await heartbeat('throttle-dave', movieHeartbeat({ mediaId: 400 + i }))).status).toBe(202);
     expectThrottled(await heartbeat('throttle-dave'));
     expect(await storedRows(t, 'throttle-dave', 402)).toBe(1);
   });
 
   it('does not throttle read routes', async () => {
-    const authz = `Bearer ${await t.token('throttle-alice')}`;
-    expectThrottled(await heartbeat('throttle-alice'));
+    const authz = `Bearer ${await t.token('throttle-frank')}`;
+    await spend('throttle-frank', 100);
     for (let i = 0; i < 10; i++) {
       const res = await t.http().get('/v1/history/movie/100').set('Authorization', authz);
       expect(res.status).toBe(200);
@@ -103,11 +110,12 @@ describe('per-user write limit (PLAYTIME_RATE_LIMIT=3)', () => {
 });
 
 describe('per-IP write limit (PLAYTIME_IP_RATE_LIMIT=5, TRUST_PROXY unset)', () => {
+  // Every request here comes from one address: each test needs that address's budget whole.
   let t: TestApp;
-  beforeAll(async () => {
+  beforeEach(async () => {
     t = await createTestApp({ PLAYTIME_IP_RATE_LIMIT: '5', PLAYTIME_RATE_LIMIT: '1000' });
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await t.close();
   });
 
@@ -122,6 +130,9 @@ describe('per-IP write limit (PLAYTIME_IP_RATE_LIMIT=5, TRUST_PROXY unset)', () 
   });
 
   it('does not let X-Forwarded-For pick a new IP bucket when no proxy is trusted', async () => {
+    for (let i = 1; i <= 5; i++) {
+      await t.http().post('/v1/playtime').set('Authorization', `Bearer ${await t.token(`xff-spender-${i}`)}`).send(movieHeartbeat()).expect(202);
+    }
     // Same client, same (exhausted) IP bucket: the header is ignored.
     for (let i = 1; i <= 3; i++) {
       const res = await t.http()

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { resolve } from 'node:path';
 import { ReportingService } from '../../src/reporting/reporting.service.js';
+import { WatchHoursCron } from '../../src/reporting/watch-hours.cron.js';
 import { createTestApp, movieHeartbeat, episodeHeartbeat, type TestApp } from '../utils/create-app.js';
 import { ensureBuilt } from '../utils/child-server.js';
 import { parseCsv } from '../utils/csv.js';
@@ -20,7 +21,7 @@ describe('watch-hour reports', () => {
 
   beforeAll(async () => {
     t = await createTestApp();
-    await t.app.get(ReportingService).idle(); // the start-up catch-up (nothing to do yet) is over
+    await t.app.get(WatchHoursCron).startUpCatchUp; // nothing to do yet, and it must not run into the data below
     admin = { Authorization: `Bearer ${await t.token('ops', { admin: true })}` };
     await catalogEntry(t, { mediaType: 'movie', mediaId: 550, title: 'Fight Club, "the" film' });
     // three users watch over the last three days (occurredAt), one of them finishes the movie
@@ -85,7 +86,7 @@ describe('watch-hour reports', () => {
 
     const other = await createTestApp({}, { databaseUrl: t.databaseUrl });
     try {
-      await other.app.get(ReportingService).idle(); // its start-up catch-up must not race the one below
+      await other.app.get(WatchHoursCron).startUpCatchUp; // it must not race the catch-ups below
       await t.db.query(`DELETE FROM report_runs`);
       const [a, b] = await Promise.all([t.app.get(ReportingService).catchUp(), other.app.get(ReportingService).catchUp()]);
       expect([...a, ...b].sort()).toEqual([dayBefore(t, 3), dayBefore(t, 2), dayBefore(t, 1)]);
@@ -103,7 +104,7 @@ describe('watch-hour reports', () => {
     try {
       const reporting = other.app.get(ReportingService);
       // The start-up catch-up of `other` runs on the real date: let it end before the outage is staged.
-      await reporting.idle();
+      await other.app.get(WatchHoursCron).startUpCatchUp;
       await t.db.query(`DELETE FROM report_runs`);
       other.clock.set(t.clock.now() - 3 * 86_400_000); // "three days ago": nothing closed yet
       expect(await reporting.catchUp()).toEqual([]);

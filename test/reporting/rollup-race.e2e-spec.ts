@@ -2,6 +2,7 @@ import pg from 'pg';
 import { randomUUID } from 'node:crypto';
 import type { Heartbeat } from '../../src/playtime/heartbeat.js';
 import { ReportingService } from '../../src/reporting/reporting.service.js';
+import { WatchHoursCron } from '../../src/reporting/watch-hours.cron.js';
 import { createTestApp, type TestApp } from '../utils/create-app.js';
 import { waitForLockWaits } from '../utils/lock-waits.js';
 
@@ -18,6 +19,7 @@ describe('roll-up racing a flush', () => {
   beforeAll(async () => {
     t = await createTestApp();
     reporting = t.app.get(ReportingService);
+    await t.app.get(WatchHoursCron).startUpCatchUp; // it would otherwise roll up the days staged below
   });
   afterAll(async () => {
     await t?.close();

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ReportingService } from '../../src/reporting/reporting.service.js';
+import { WatchHoursCron } from '../../src/reporting/watch-hours.cron.js';
 import { csvCell } from '../../src/reporting/watch-hours-report.js';
 import { createTestApp, episodeHeartbeat, movieHeartbeat, type TestApp } from '../utils/create-app.js';
 import { parseCsv } from '../utils/csv.js';
@@ -16,7 +17,7 @@ describe('report titles, CSV cells and the roll-up of today', () => {
   beforeAll(async () => {
     t = await createTestApp();
     admin = { Authorization: `Bearer ${await t.token('ops', { admin: true })}` };
-    await t.app.get(ReportingService).idle();
+    await t.app.get(WatchHoursCron).startUpCatchUp;
   });
   afterAll(() => t.close());
 

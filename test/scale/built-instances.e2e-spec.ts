@@ -3,6 +3,7 @@ import pg from 'pg';
 import { signToken } from '../../src/auth/sign-token.js';
 import { TEST_SECRET, movieHeartbeat } from '../utils/create-app.js';
 import { ensureBuilt, startChild, type ChildServer } from '../utils/child-server.js';
+import { outputWhere } from '../utils/events.js';
 import { createTestDatabase } from '../utils/test-database.js';
 import { metricValue, startRedis, type RedisServer } from './redis-server.js';
 
@@ -41,8 +42,7 @@ describe('two built instances (separate processes) with Redis', () => {
 
   it('say they share Redis, and share the per-user limit', async () => {
     for (const s of [a, b]) {
-      const deadline = Date.now() + 10_000;
-      while (!s.output().includes('connected to Redis') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await outputWhere(s, (out) => out.includes('connected to Redis'));
       expect(s.output()).toContain('connected to Redis');
     }
     for (let i = 0; i < 3; i++) expect((await post(a, 'built-alice', movieHeartbeat({ mediaId: 30 + i }))).status).toBe(202);
@@ -63,9 +63,7 @@ describe('two built instances (separate processes) with Redis', () => {
     expect((await post(b, 'built-dave', movieHeartbeat({ mediaId: 41, playedSeconds: 25 }))).status).toBe(202);
     expect(await metric(a, 'throttler')).toBeGreaterThan(0);
     expect(await metric(b, 'throttler')).toBeGreaterThan(0);
-    const deadline = Date.now() + 10_000;
-    while (!a.output().includes('Redis unavailable for the throttler') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(a.output()).toContain('Redis unavailable for the throttler');
+    await outputWhere(a, (out) => out.includes('Redis unavailable for the throttler'));
     const catalogue = await fetch(`${b.base}/v1/catalog?search=x`, { headers: { authorization: `Bearer ${await signToken(TEST_SECRET, 'built-dave')}` } });
     expect(catalogue.status).toBe(200);
 

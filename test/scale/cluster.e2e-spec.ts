@@ -3,6 +3,7 @@ import pg from 'pg';
 import { signToken } from '../../src/auth/sign-token.js';
 import { TEST_SECRET, movieHeartbeat } from '../utils/create-app.js';
 import { ensureBuilt, startChild, type ChildServer } from '../utils/child-server.js';
+import { outputWhere } from '../utils/events.js';
 import { createTestDatabase } from '../utils/test-database.js';
 
 const USERS = 40;
@@ -58,8 +59,7 @@ describe('WEB_CONCURRENCY=2: the built service as one primary and two workers on
     expect(statuses).toEqual(Array(USERS).fill(202));
 
     // Every request line is logged once the response is sent: wait for all of them.
-    const deadline = Date.now() + 20_000;
-    while (heartbeatPids(s.output()).length < USERS && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await outputWhere(s, (out) => heartbeatPids(out).length >= USERS);
     const pids = heartbeatPids(s.output());
     expect(pids).toHaveLength(USERS);
     const workers = new Set(pids);

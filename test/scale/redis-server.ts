@@ -11,6 +11,11 @@ export interface RedisServer {
   url: string;
   /** A short-lived client for assertions on the keys. */
   client: () => Redis;
+  /**
+   * Resolves when Redis expires `key` (a keyspace notification, not a guess at its TTL), or at once
+   * when it is already gone. Call it once the key exists.
+   */
+  expiry: (key: string) => Promise<void>;
   /** `kill -9`: the server vanishes without closing anything cleanly. */
   kill: () => Promise<void>;
   /** SIGSTOP: the server keeps its connections open but answers nothing (a hung Redis). */
@@ -68,15 +73,29 @@ export async function startRedis(): Promise<RedisServer> {
     await exited;
   };
 
+  const client = () => {
+    const c = new Redis({ host: '127.0.0.1', port, lazyConnect: false, maxRetriesPerRequest: 1 });
+    clients.push(c);
+    return c;
+  };
+
+  const expiry = async (key: string) => {
+    const probe = client();
+    await probe.config('SET', 'notify-keyspace-events', 'Ex');
+    const subscriber = client();
+    const expired = new Promise<void>((resolve) => subscriber.on('message', (_channel, expiredKey) => expiredKey === key && resolve()));
+    await subscriber.subscribe('__keyevent@0__:expired');
+    // Subscribed first, checked second: an expiry in between is seen by one or the other.
+    if ((await probe.exists(key)) === 0) return;
+    await expired;
+  };
+
   await launch();
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
-    client: () => {
-      const c = new Redis({ host: '127.0.0.1', port, lazyConnect: false, maxRetriesPerRequest: 1 });
-      clients.push(c);
-      return c;
-    },
+    client,
+    expiry,
     kill,
     pause: () => void child?.kill('SIGSTOP'),
     resume: () => void child?.kill('SIGCONT'),
