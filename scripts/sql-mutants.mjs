@@ -4,10 +4,11 @@
 // tests run; a mutant whose tests still pass "survived". Exits 1 if any survived, or if any find
 // string no longer matches exactly once (so the list cannot rot silently when code moves).
 //
-//   npm run test:sql-mutants [-- --only id1,id2] [-- --keep]
+//   npm run test:sql-mutants [-- --only id1,id2] [--ports 55415,55425] [--keep] [--verbose]
 //
-// SQL_MUTANTS_PG_PORT (default 55415) is the embedded PostgreSQL port of the runs (one at a time).
-import { spawnSync, execFileSync } from 'node:child_process';
+// --ports: the embedded PostgreSQL ports of the runs (default 55415), one run per port at a time,
+// so two ports run two mutants side by side.
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -19,7 +20,9 @@ const args = process.argv.slice(2);
 const onlyArg = args.indexOf('--only');
 const only = onlyArg >= 0 ? new Set(args[onlyArg + 1].split(',')) : null;
 const keep = args.includes('--keep');
-const port = process.env.SQL_MUTANTS_PG_PORT ?? '55415';
+const verbose = args.includes('--verbose');
+const portsArg = args.indexOf('--ports');
+const ports = (portsArg >= 0 ? args[portsArg + 1] : '55415').split(',').map((p) => p.trim()).filter(Boolean);
 
 const all = JSON.parse(readFileSync(listFile, 'utf8')).mutants;
 for (const id of only ?? []) {
@@ -96,8 +99,41 @@ function makeCopy() {
   return dir;
 }
 
-const results = [];
-for (const m of mutants) {
+/** Runs jest on `tests` in `dir`; resolves with its output once it exits. */
+function jest(dir, tests, resultFile, pgPort) {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [join(dir, 'node_modules/jest/bin/jest.js'), '--runInBand', '--json', `--outputFile=${resultFile}`, ...tests], {
+      cwd: dir,
+      // eslint-disable-next-line no-restricted-syntax -- jest gets this environment, plus its own database port
+      env: { ...process.env, TEST_PG_PORT: pgPort },
+      detached: true, // its own process group, so an interrupted run stops its database too
+    });
+    running.add(child);
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('close', () => {
+      running.delete(child);
+      done(out);
+    });
+  });
+}
+
+const running = new Set();
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    for (const child of running) {
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+    process.exit(1);
+  });
+}
+
+async function runMutant(m, pgPort) {
   const dir = makeCopy();
   const target = join(dir, m.file);
   writeFileSync(target, readFileSync(target, 'utf8').replace(m.find, () => m.replace));
@@ -108,31 +144,35 @@ for (const m of mutants) {
   else utimesSync(stamp, new Date(Date.now() + 86_400_000), new Date(Date.now() + 86_400_000));
   const started = Date.now();
   const resultFile = join(dir, 'jest-result.json');
-  const run = spawnSync(process.execPath, [join(dir, 'node_modules/jest/bin/jest.js'), '--runInBand', '--json', `--outputFile=${resultFile}`, ...m.tests], {
-    cwd: dir,
-    env: { ...process.env, TEST_PG_PORT: port },
-    encoding: 'utf8',
-  });
+  const out = await jest(dir, m.tests, resultFile, pgPort);
   const seconds = Math.round((Date.now() - started) / 1000);
-  const out = `${run.stdout}\n${run.stderr}`;
   // Killed only by a failing test: a run that could not start (setup, compile error) kills nothing.
   let failedTests = [];
-  let ran = 0;
+  let ran;
   try {
     const res = JSON.parse(readFileSync(resultFile, 'utf8'));
-    ran = res.numTotalTests;
+    ran = res.numRuntimeErrorTestSuites > 0 ? 0 : res.numTotalTests;
     failedTests = res.testResults.flatMap((f) => f.assertionResults.filter((a) => a.status === 'failed').map((a) => a.fullName));
-    if (res.numRuntimeErrorTestSuites > 0) ran = 0;
   } catch {
     ran = 0;
   }
   const status = ran === 0 ? 'error' : failedTests.length > 0 ? 'killed' : 'survived';
-  results.push({ ...m, status, seconds, killedBy: failedTests });
   console.log(`${status.padEnd(8)} ${m.id} (${seconds} s)${status === 'killed' ? ` by ${failedTests[0]}` : ''}`);
-  if (status !== 'killed' || process.env.SQL_MUTANTS_VERBOSE) console.log(out.split('\n').slice(-30).join('\n'));
+  if (status !== 'killed' || verbose) console.log(out.split('\n').slice(-30).join('\n'));
   if (!keep) rmSync(dir, { recursive: true, force: true });
   else console.log(`  copy kept in ${dir}`);
+  return { ...m, status, seconds, killedBy: failedTests };
 }
+
+// One worker per port, each taking the next mutant in turn.
+const results = new Array(mutants.length);
+let next = 0;
+await Promise.all(ports.map(async (pgPort) => {
+  while (next < mutants.length) {
+    const i = next++;
+    results[i] = await runMutant(mutants[i], pgPort);
+  }
+}));
 
 const cell = (s) => String(s).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const table = [

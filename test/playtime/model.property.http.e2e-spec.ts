@@ -65,7 +65,7 @@ describe('model property (built service, two processes)', () => {
           .sign(new TextEncoder().encode(TEST_SECRET));
         await play(scenario, servers.map(instance), user, token, nextMillisecond);
       }),
-      { numRuns: 12 },
+      { numRuns: 12, endOnFailure: true },
     );
   }, 120_000);
 });

@@ -2,7 +2,7 @@ import { expected, heartbeatJson, ITEMS, keyOf, type Scenario } from './model.pr
 
 /** One running instance of the service, as a client sees it. */
 export interface Instance {
-  call(method: 'GET' | 'POST' | 'DELETE', path: string, token: string, body?: unknown): Promise<{ status: number; body: any }>;
+  call(method: 'GET' | 'POST' | 'DELETE', path: string, token: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
 }
 
 /**
