@@ -175,14 +175,25 @@ await Promise.all(ports.map(async (pgPort) => {
 }));
 
 const cell = (s) => String(s).replace(/\|/g, '\\|').replace(/\n/g, ' ');
-const table = [
-  '| mutant | file | change | tests | result | killed by |',
-  '|---|---|---|---|---|---|',
-  ...results.map((r) =>
-    `| ${r.id} | ${r.file} | ${cell(r.why)} | ${r.tests.map((t) => t.replace(/^test\//, '')).join(', ')} | ${r.status} (${r.seconds} s) | ${cell(r.killedBy[0] ?? '')} |`),
-].join('\n');
+const row = (r) =>
+  `| ${r.id} | ${r.file} | ${cell(r.why)} | ${r.tests.map((t) => t.replace(/^test\//, '')).join(', ')} | ${r.status} (${r.seconds} s) | ${cell(r.killedBy[0] ?? '')} |`;
+const header = ['| mutant | file | change | tests | result | killed by |', '|---|---|---|---|---|---|'];
 const killed = results.filter((r) => r.status === 'killed').length;
-const summary = `${killed} of ${results.length} mutants killed`;
-console.log(`\n${table}\n\n${summary}`);
-if (!only) writeFileSync(reportFile, `# SQL mutants\n\nWritten by \`npm run test:sql-mutants\`.\n\n${table}\n\n${summary}\n`);
+console.log(`\n${[...header, ...results.map(row)].join('\n')}\n\n${killed} of ${results.length} mutants killed`);
+
+// The report lists every mutant of the list, in its order: a run of some (--only) updates their
+// rows and keeps the others' last results.
+const previous = new Map();
+try {
+  for (const line of readFileSync(reportFile, 'utf8').split('\n')) {
+    const id = /^\| ([a-z0-9-]+) \|/.exec(line)?.[1];
+    if (id) previous.set(id, line);
+  }
+} catch {
+  // no report yet
+}
+const fresh = new Map(results.map((r) => [r.id, row(r)]));
+const lines = all.map((m) => fresh.get(m.id) ?? previous.get(m.id) ?? `| ${m.id} | ${m.file} | ${cell(m.why)} | | not run | |`);
+const total = lines.filter((l) => / \| killed \(/.test(l)).length;
+writeFileSync(reportFile, `# SQL mutants\n\nWritten by \`npm run test:sql-mutants\` (mutation/sql-mutants.json).\n\n${[...header, ...lines].join('\n')}\n\n${total} of ${all.length} mutants killed\n`);
 process.exit(killed === results.length ? 0 : 1);

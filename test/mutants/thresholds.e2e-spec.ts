@@ -69,6 +69,38 @@ describe('thresholds', () => {
     expect(item.totalPlayedSeconds).toBe(600);
   });
 
+  it('a late, older heartbeat flushed on its own moves neither the position nor finished', async () => {
+    const user = `th-late-${randomUUID()}`;
+    const late = midnight(1) + 8 * HOUR;
+    await send(user, [{ ...movieHeartbeat({ mediaId: 910, currentTime: 950, totalDuration: 1000 }), occurredAt: new Date(late).toISOString() }]);
+    await send(user, [{ ...movieHeartbeat({ mediaId: 910, currentTime: 100, totalDuration: 1000 }), occurredAt: new Date(late - HOUR).toISOString() }]);
+    const item = (await t.http().get('/v1/history/movie/910').set(await auth(user)).expect(200)).body;
+    expect([item.currentTime, item.progress, item.finished, item.resumeAt]).toEqual([950, 95, true, 0]);
+  });
+
+  it('credits a session more once a late, earlier heartbeat widens its span, whatever the flush order', async () => {
+    const user = `th-span-${randomUUID()}`;
+    const sessionId = randomUUID();
+    const t0 = midnight(1) + 9 * HOUR;
+    const beat = (atS: number, played: number) => ({ ...movieHeartbeat({ sessionId, mediaId: 911, playedSeconds: played }), occurredAt: new Date(t0 + atS * 1000).toISOString() });
+    await send(user, [beat(100, 250), beat(160, 300)]); // span 60 s: at most 180 s
+    expect((await t.http().get('/v1/history/movie/911').set(await auth(user)).expect(200)).body.totalPlayedSeconds).toBe(180);
+    await send(user, [beat(0, 50)]); // span 160 s: at most 380 s, so the 300 claimed
+    expect((await t.http().get('/v1/history/movie/911').set(await auth(user)).expect(200)).body.totalPlayedSeconds).toBe(300);
+    const exported = (await t.http().get('/v1/history/export').set(await auth(user)).expect(200)).body;
+    expect(exported.sessions.map((x: { maxPlayedSeconds: number; creditedSeconds: number }) => [x.maxPlayedSeconds, x.creditedSeconds])).toEqual([[300, 300]]);
+  });
+
+  it('counts a session that reached the finished point once, however many flushes carry it', async () => {
+    const user = `th-once-${randomUUID()}`;
+    const sessionId = randomUUID();
+    const at = midnight(1) + 7 * HOUR;
+    for (const [n, currentTime] of [950, 960, 1000].entries()) {
+      await send(user, [{ ...movieHeartbeat({ sessionId, mediaId: 912, currentTime, totalDuration: 1000, playedSeconds: 10 * n }), occurredAt: new Date(at + n * 10_000).toISOString() }]);
+    }
+    expect((await t.http().get('/v1/history/movie/912').set(await auth(user)).expect(200)).body.completedCount).toBe(1);
+  });
+
   it('names a show by its latest title, skipping newer episodes that carried none', async () => {
     const user = `th-title-${randomUUID()}`;
     const day = midnight(3);
