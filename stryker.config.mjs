@@ -25,6 +25,8 @@ export default {
     // Only SQL text: a mutant of it is an empty string, which no unit test can run.
     '!src/watch/title.ts',
   ],
+  plugins: ['@stryker-mutator/*', './stryker.ignorers.mjs'],
+  ignorers: ['swagger-text'],
   testRunner: 'jest',
   jest: { configFile: 'jest.unit.config.js', enableFindRelatedTests: true },
   checkers: ['typescript'],
@@ -37,7 +39,7 @@ export default {
   clearTextReporter: { allowColor: false, allowEmojis: false, logTests: false, reportScoreTable: true, reportMutants: true },
   // Two cores, shared with the type checker.
   concurrency: 2,
-  ignorePatterns: ['dist', '.data', 'coverage', 'reports', 'test-artifacts', 'bench/results', 'client/dist'],
+  ignorePatterns: ['.stryker-tmp*', 'dist', '.data', 'coverage', 'reports', 'test-artifacts', 'bench/results', 'client/dist'],
   tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',
 };
