@@ -13,6 +13,8 @@ export default {
     'src/watch/**/*.ts',
     'src/playtime/heartbeat.ts',
     'src/playtime/pending-item.ts',
+    'src/playtime/pending-store.ts',
+    'src/playtime/flush-scheduler.ts',
     'src/common/calendar-date.ts',
     'src/common/window-throttler.storage.ts',
     'src/stats/stats-window.ts',

@@ -1,21 +1,10 @@
 import { hb as baseHb } from '../../test/utils/heartbeat.js';
 import type { Heartbeat } from './heartbeat.js';
-import { itemKeyString } from './heartbeat.js';
-import {
-  addHeartbeat,
-  applyPending,
-  applyPendingForUser,
-  checkpointAt,
-  clonePendingItem,
-  HOUR_MS,
-  hourOf,
-  MAX_RECEIPT_CHECKPOINTS,
-  mergeInto,
-  newPendingItem,
-  type PendingItem,
-  type StoredItem,
-  type StoredSession,
-} from './pending-item.js';
+import { itemKeyString } from '../watch/item-key.js';
+import { applyPending, applyPendingForUser, type StoredItem, type StoredSession } from '../watch/overlay.js';
+import { checkpointAt } from '../watch/pending.js';
+import { HOUR_MS, hourOf } from '../watch/time.js';
+import { addHeartbeat, clonePendingItem, MAX_RECEIPT_CHECKPOINTS, mergeInto, newPendingItem, type PendingItem } from './pending-item.js';
 
 /** One session ('s1') of movie 1 unless told otherwise; `at` sets the event time. */
 const hb = (over: Partial<Heartbeat> & { at?: number } = {}): Heartbeat => {
