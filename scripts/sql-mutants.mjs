@@ -11,7 +11,7 @@
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 
 const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
 const listFile = join(root, 'mutation/sql-mutants.json');
@@ -152,7 +152,12 @@ async function runMutant(m, pgPort) {
   try {
     const res = JSON.parse(readFileSync(resultFile, 'utf8'));
     ran = res.numRuntimeErrorTestSuites > 0 ? 0 : res.numTotalTests;
-    failedTests = res.testResults.flatMap((f) => f.assertionResults.filter((a) => a.status === 'failed').map((a) => a.fullName));
+    // The first failing test of each file, so the report shows whether an e2e test kills the
+    // mutant through the app, not only a unit spec.
+    failedTests = res.testResults.flatMap((f) => {
+      const first = f.assertionResults.find((a) => a.status === 'failed');
+      return first ? [`${relative(dir, f.name).replace(/^test\//, '')}: ${first.fullName}`] : [];
+    });
   } catch {
     ran = 0;
   }
@@ -176,7 +181,7 @@ await Promise.all(ports.map(async (pgPort) => {
 
 const cell = (s) => String(s).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const row = (r) =>
-  `| ${r.id} | ${r.file} | ${cell(r.why)} | ${r.tests.map((t) => t.replace(/^test\//, '')).join(', ')} | ${r.status} (${r.seconds} s) | ${cell(r.killedBy[0] ?? '')} |`;
+  `| ${r.id} | ${r.file} | ${cell(r.why)} | ${r.tests.map((t) => t.replace(/^test\//, '')).join(', ')} | ${r.status} (${r.seconds} s) | ${cell(r.killedBy.join('; '))} |`;
 const header = ['| mutant | file | change | tests | result | killed by |', '|---|---|---|---|---|---|'];
 const killed = results.filter((r) => r.status === 'killed').length;
 console.log(`\n${[...header, ...results.map(row)].join('\n')}\n\n${killed} of ${results.length} mutants killed`);
