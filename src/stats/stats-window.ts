@@ -1,5 +1,5 @@
 import { FieldValidationException } from '../common/errors.js';
-import { defaultFrom, MAX_WINDOW_DAYS, STATS_DEFAULT_DAYS, windowDays } from '../watch/window.js';
+import { defaultFrom, isTooLong, MAX_WINDOW_DAYS, STATS_DEFAULT_DAYS, windowDays } from '../watch/window.js';
 import type { StatsQuery } from './dto/stats-query.schema.js';
 
 /** Calendar days `from`..`to` (inclusive, YYYY-MM-DD) in the IANA zone `tz`. */
@@ -23,8 +23,8 @@ export function resolveStatsWindow(query: StatsQuery, nowMs: number): StatsWindo
   if (from > to) {
     throw new FieldValidationException([{ field: 'from', message: `must not be after to (${to})` }]);
   }
-  const days = windowDays(from, to);
-  if (days > MAX_WINDOW_DAYS) {
+  if (isTooLong(from, to)) {
+    const days = windowDays(from, to);
     // Name the end the caller chose; with only `from` given, `to` is today.
     throw new FieldValidationException([
       { field: query.to === undefined ? 'from' : 'to', message: `the window from..to spans ${days} days; at most ${MAX_WINDOW_DAYS} are allowed` },

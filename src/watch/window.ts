@@ -22,6 +22,11 @@ export function windowDays(from: string, to: string): number {
   return daysBetween(from, to) + 1;
 }
 
+/** Whether `from`..`to` covers more days than any window may (statistics and reports alike). */
+export function isTooLong(from: string, to: string): boolean {
+  return windowDays(from, to) > MAX_WINDOW_DAYS;
+}
+
 /** `from` defaults to the first day of a `defaultDays` window ending on `to`. */
 export function defaultFrom(to: string, defaultDays: number): string {
   return addDays(to, -(defaultDays - 1));
@@ -31,7 +36,7 @@ export function defaultFrom(to: string, defaultDays: number): string {
 export function reportRangeIssues(from: string, to: string): WindowIssue[] {
   const issues: WindowIssue[] = [];
   if (from > to) issues.push({ field: 'from', message: 'must not be after to' });
-  if (windowDays(from, to) > MAX_WINDOW_DAYS) issues.push({ field: 'to', message: `the range may cover at most ${MAX_WINDOW_DAYS} days` });
+  if (isTooLong(from, to)) issues.push({ field: 'to', message: `the range may cover at most ${MAX_WINDOW_DAYS} days` });
   return issues;
 }
 
