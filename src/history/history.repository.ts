@@ -2,7 +2,7 @@
  * Past ~300 lines: every SQL statement of the history routes (list, resume, continue watching,
  * the overlay's one-snapshot read, deletes with their tombstones, export) lives here as named
  * constants, as the repository rule asks. Splitting the delete/export statements into their own
- * repository is the next step (the watch-model work tracked separately).
+ * repository is the next step if it grows.
  */
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
