@@ -78,9 +78,13 @@ describe('two instances, one database, one Redis', () => {
     });
 
     it('keeps the counts in Redis (prefixed per throttler) and never fell back to memory', async () => {
+      // Its own user spends the budget on A and is refused on B: the block lives in Redis.
+      const user = `scale-carol-${randomUUID().slice(0, 8)}`;
+      for (let i = 0; i < 3; i++) expect((await post(a, user, movieHeartbeat({ mediaId: 30 + i }))).status).toBe(202);
+      expectThrottled(await post(b, user));
       const probe = redis.client();
       const keys = await probe.keys('playtime:throttler:*');
-      expect(keys).toEqual(expect.arrayContaining(['playtime:throttler:user:{playtime:user:user:scale-alice}:block']));
+      expect(keys).toEqual(expect.arrayContaining([`playtime:throttler:user:{playtime:user:user:${user}}:block`]));
       expect(keys.some((k) => k.startsWith('playtime:throttler:ip:'))).toBe(true);
       for (const t of [a, b]) {
         const scrape = (await t.http().get('/metrics').expect(200)).text;
