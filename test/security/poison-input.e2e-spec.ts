@@ -11,6 +11,8 @@ import { expectFetchFieldError } from '../utils/field-error.js';
  * naming the field, before anything is kept. Behind it, an item the database refuses anyway
  * is set aside, logged by its key's hash, and its query parameters never reach the log.
  */
+const startServer = (url: string) => startChild({ DATABASE_URL: url, JWT_SECRET: TEST_SECRET, PLAYTIME_FLUSH_INTERVAL_MS: '3600000', LOG_LEVEL: 'info' });
+
 describe('poison input against the built service', () => {
   let server: ChildServer;
   let db: { url: string; drop: () => Promise<void> };
@@ -20,7 +22,7 @@ describe('poison input against the built service', () => {
   beforeAll(async () => {
     ensureBuilt();
     db = await createTestDatabase();
-    server = await startChild({ DATABASE_URL: db.url, JWT_SECRET: TEST_SECRET, PLAYTIME_FLUSH_INTERVAL_MS: '3600000', LOG_LEVEL: 'info' });
+    server = await startServer(db.url);
     token = await signToken(TEST_SECRET, 'poison-client');
     admin = await signToken(TEST_SECRET, 'poison-admin', { admin: true });
   }, 120_000);
@@ -33,8 +35,8 @@ describe('poison input against the built service', () => {
     await db.drop();
   });
 
-  const call = (method: string, path: string, body?: string, type = 'application/json', auth: string | null = token) =>
-    fetch(`${server.base}${path}`, {
+  const call = (method: string, path: string, body?: string, type = 'application/json', auth: string | null = token, on: ChildServer = server) =>
+    fetch(`${on.base}${path}`, {
       method,
       headers: { ...(auth ? { authorization: `Bearer ${auth}` } : {}), ...(body !== undefined ? { 'content-type': type } : {}) },
       body,
@@ -80,22 +82,26 @@ describe('poison input against the built service', () => {
   });
 
   it('sets aside an item the database refuses, logs it by hash, and never logs query parameters', async () => {
+    // Its own server and database: the test stops the server, and the other tests, in any order,
+    // need theirs running.
+    const ownDb = await createTestDatabase();
+    const own = await startServer(ownDb.url);
     const probeUser = `probe-user-${randomUUID()}`;
     const probeTitle = `probe-title-${randomUUID()}`;
     // A rule only the database knows, so a valid heartbeat is refused at flush time (23514).
-    const client = new pg.Client({ connectionString: db.url });
+    const client = new pg.Client({ connectionString: ownDb.url });
     await client.connect();
     await client.query(`ALTER TABLE watch_history ADD CONSTRAINT no_probe CHECK (title IS NULL OR title NOT LIKE 'probe-title-%')`);
     const probe = await signToken(TEST_SECRET, probeUser);
     const good = await signToken(TEST_SECRET, 'good-neighbour');
-    expect((await call('POST', '/v1/playtime', json(movieHeartbeat({ mediaId: 77, title: probeTitle })), 'application/json', probe)).status).toBe(202);
-    expect((await call('POST', '/v1/playtime', json(movieHeartbeat({ mediaId: 78 })), 'application/json', probe)).status).toBe(202);
-    expect((await call('POST', '/v1/playtime', json(movieHeartbeat({ mediaId: 79 })), 'application/json', good)).status).toBe(202);
+    expect((await call('POST', '/v1/playtime', json(movieHeartbeat({ mediaId: 77, title: probeTitle })), 'application/json', probe, own)).status).toBe(202);
+    expect((await call('POST', '/v1/playtime', json(movieHeartbeat({ mediaId: 78 })), 'application/json', probe, own)).status).toBe(202);
+    expect((await call('POST', '/v1/playtime', json(movieHeartbeat({ mediaId: 79 })), 'application/json', good, own)).status).toBe(202);
     // The probe user's read stores that user's items: one is refused, the other stored.
-    expect((await call('GET', '/v1/stats/me', undefined, undefined, probe)).status).toBe(200);
+    expect((await call('GET', '/v1/stats/me', undefined, undefined, probe, own)).status).toBe(200);
 
-    server.child.kill('SIGTERM');
-    expect(await server.exit).toBe(0);
+    own.child.kill('SIGTERM');
+    expect(await own.exit).toBe(0);
     const { rows: stored } = await client.query(`SELECT user_id, media_id FROM watch_history ORDER BY media_id`);
     const { rows: rejects } = await client.query(`SELECT user_id, key_hash, error_code FROM ingest_rejects`);
     await client.end();
@@ -105,7 +111,7 @@ describe('poison input against the built service', () => {
     ]);
     expect(rejects).toEqual([{ user_id: probeUser, key_hash: expect.stringMatching(/^[0-9a-f]{16}$/), error_code: '23514' }]);
 
-    const out = server.output();
+    const out = own.output();
     const lines = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     // The failing query was logged, through pino, without its parameters.
     expect(lines.some((l) => l.msg === 'query failed' && String(l.error).startsWith('23514'))).toBe(true);
@@ -113,5 +119,6 @@ describe('poison input against the built service', () => {
     expect(out).not.toContain(probeUser);
     expect(out).not.toContain(probeTitle);
     expect(lines.some((l) => l.msg === 'final flush done, nothing pending')).toBe(true);
-  });
+    await ownDb.drop();
+  }, 120_000);
 });
