@@ -33,6 +33,19 @@ export default {
   // - calendar-date.ts, `d <= LAST_DAY` made `true`: the YYYY-MM-DD pattern and `z.iso.date()`
   //   already stop at 9999-12-31, so the upper bound never refuses anything; it is kept as the
   //   statement of the range the database accepts.
+  // Last full run (991 mutants, 38 min on a loaded 2-core machine): 87.95 %; 73 survived, 7 had
+  // no coverage. The survivors, by group (reports/mutation/index.html lists each one):
+  // - watch-hours-report.ts, the CSV header arrays: the column names are checked by the e2e CSV
+  //   tests (test/reporting), which this unit-only run does not include.
+  // - window-throttler.storage.ts, the sweep cadence (`now - SWEEP_EVERY_MS`, `<` vs `<=` on an
+  //   expired entry): when expired entries are swept changes memory, not any answer (equivalent).
+  // - overlay.ts, the per-user ceiling's bookkeeping of decreases and the tie at equal positions:
+  //   exercised end to end by test/playtime/ceiling and the model property test, not yet by a
+  //   unit test.
+  // - flush-scheduler.ts and pending-store.ts, counters of concurrent flushes, the drain
+  //   deadline's `>=`, the full-batch trigger while draining: covered by the e2e batcher,
+  //   shutdown and timeouts tests; unit tests for them are the next to write.
+  // - report-query.schema.ts messages, pending-item.ts one debug label: text only (equivalent).
   testRunner: 'jest',
   jest: { configFile: 'jest.unit.config.js', enableFindRelatedTests: true },
   checkers: ['typescript'],
