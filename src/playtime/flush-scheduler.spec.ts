@@ -1,3 +1,9 @@
+/*
+ * Past ~300 lines: one spec per behaviour of the scheduler (interval, full batch, back-off from
+ * 1 s to its 30 s cap, quick retries, bisection and set-aside, per-user flush, write-through, the
+ * drain and its deadline), each driving a fake writer on a manual clock. They share the set-up at
+ * the top; splitting by behaviour would copy it into every file.
+ */
 import { HttpStatus } from '@nestjs/common';
 import { FakeClock } from '../../test/utils/fake-clock.js';
 import { RetryLaterException } from '../common/errors.js';
