@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createTestApp, episodeHeartbeat, movieHeartbeat, type TestApp } from '../utils/create-app.js';
 import { expectFieldError } from '../utils/field-error.js';
 import { waitForLockWaits } from '../utils/lock-waits.js';
+import { closeAll, twoInstances } from '../utils/two-instances.js';
 
 /**
  * Edges of the watch model and the ingest buffer that a plausible slip would break with every
@@ -75,13 +76,9 @@ describe('a delete and a heartbeat at the same instant', () => {
   let a: TestApp;
   let b: TestApp;
   beforeAll(async () => {
-    a = await createTestApp({ TOMBSTONE_PRUNE_INTERVAL_MS: '0' });
-    b = await createTestApp({ TOMBSTONE_PRUNE_INTERVAL_MS: '0' }, { databaseUrl: a.databaseUrl });
+    [a, b] = await twoInstances({ TOMBSTONE_PRUNE_INTERVAL_MS: '0' });
   });
-  afterAll(async () => {
-    await b?.close();
-    await a?.close();
-  });
+  afterAll(() => closeAll(b, a));
 
   it('the delete erases a heartbeat another instance received at its very instant, before and after the flush', async () => {
     const user = `ed-instant-${randomUUID()}`;

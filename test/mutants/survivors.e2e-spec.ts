@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createTestApp, movieHeartbeat, type TestApp } from '../utils/create-app.js';
 import { waitForLockWaits } from '../utils/lock-waits.js';
+import { closeAll, twoInstances } from '../utils/two-instances.js';
 
 /**
  * Three rules that once broke without any test noticing (see mutation/sql-mutants.json), checked
@@ -14,13 +15,9 @@ describe('delete wins by receipt time, not event time', () => {
   let a: TestApp;
   let b: TestApp;
   beforeAll(async () => {
-    a = await createTestApp({ TOMBSTONE_PRUNE_INTERVAL_MS: '0' });
-    b = await createTestApp({ TOMBSTONE_PRUNE_INTERVAL_MS: '0' }, { databaseUrl: a.databaseUrl });
+    [a, b] = await twoInstances({ TOMBSTONE_PRUNE_INTERVAL_MS: '0' });
   });
-  afterAll(async () => {
-    await b?.close();
-    await a?.close();
-  });
+  afterAll(() => closeAll(b, a));
 
   it('an offline batch received after the delete starts a new history, though its events are older than the delete', async () => {
     const user = `sv-delete-${randomUUID()}`;

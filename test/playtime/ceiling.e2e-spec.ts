@@ -1,8 +1,9 @@
 import type { Heartbeat } from '../../src/playtime/heartbeat.js';
 import pg from 'pg';
-import { createTestApp, type TestApp } from '../utils/create-app.js';
+import type { TestApp } from '../utils/create-app.js';
 import { waitForLockWaits } from '../utils/lock-waits.js';
 import { hb as heartbeat } from '../utils/heartbeat.js';
+import { closeAll, twoInstances } from '../utils/two-instances.js';
 
 const hb = (over: Partial<Heartbeat> = {}): Heartbeat => heartbeat({ currentTime: 60, totalDuration: 8000, playedSeconds: 60, ...over });
 
@@ -17,13 +18,9 @@ describe('per-user ceiling', () => {
   let a: TestApp;
   let b: TestApp;
   beforeAll(async () => {
-    a = await createTestApp({ MAX_STREAMS_PER_USER: '1' });
-    b = await createTestApp({ MAX_STREAMS_PER_USER: '1' }, { databaseUrl: a.databaseUrl });
+    [a, b] = await twoInstances({ MAX_STREAMS_PER_USER: '1' });
   });
-  afterAll(async () => {
-    await b?.close();
-    await a?.close();
-  });
+  afterAll(() => closeAll(b, a));
 
   async function totals(user: string) {
     const { rows } = await a.db.query(

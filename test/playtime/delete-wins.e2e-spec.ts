@@ -8,6 +8,7 @@ import { createTestApp, type TestApp } from '../utils/create-app.js';
 import { hb as heartbeat } from '../utils/heartbeat.js';
 import { instanceReport } from '../factories/instance.factory.js';
 import { tombstone } from '../factories/tombstone.factory.js';
+import { closeAll, twoInstances } from '../utils/two-instances.js';
 
 const hb = (over: Partial<Heartbeat> = {}): Heartbeat => heartbeat({ currentTime: 500, totalDuration: 8000, ...over });
 
@@ -25,13 +26,9 @@ describe('delete wins across instances', () => {
     Number((await a.db.query(`SELECT count(*)::int AS n FROM history_tombstones WHERE user_id = $1`, [user])).rows[0].n);
 
   beforeAll(async () => {
-    a = await createTestApp({ TOMBSTONE_PRUNE_INTERVAL_MS: '0' });
-    b = await createTestApp({ TOMBSTONE_PRUNE_INTERVAL_MS: '0' }, { databaseUrl: a.databaseUrl });
+    [a, b] = await twoInstances({ TOMBSTONE_PRUNE_INTERVAL_MS: '0' });
   });
-  afterAll(async () => {
-    await b?.close();
-    await a?.close();
-  });
+  afterAll(() => closeAll(b, a));
   beforeEach(() => {
     user = `dw-${++n}`;
     b.clock.set(a.clock.now());

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
-import { createTestApp, type TestApp } from '../utils/create-app.js';
+import { type TestApp } from '../utils/create-app.js';
 import { scenarioArb } from './model.property.model.js';
 import { play, type Instance } from './model.property.run.js';
+import { closeAll, twoInstances } from '../utils/two-instances.js';
 
 /**
  * Property: whatever clients send (replays, reordered and offline heartbeats across midnight,
@@ -16,13 +17,9 @@ describe('model property (in-process, two instances)', () => {
   let b: TestApp;
   let run = 0;
   beforeAll(async () => {
-    a = await createTestApp({ TOMBSTONE_PRUNE_INTERVAL_MS: '0' });
-    b = await createTestApp({ TOMBSTONE_PRUNE_INTERVAL_MS: '0' }, { databaseUrl: a.databaseUrl });
+    [a, b] = await twoInstances({ TOMBSTONE_PRUNE_INTERVAL_MS: '0' });
   });
-  afterAll(async () => {
-    await b?.close();
-    await a?.close();
-  });
+  afterAll(() => closeAll(b, a));
 
   const instance = (t: TestApp): Instance => ({
     async call(method, path, token, body) {
