@@ -7,6 +7,7 @@ import { DeleteBookkeeping1765000400000 } from './1765000400000-DeleteBookkeepin
 import { SessionHours1765000401000 } from './1765000401000-SessionHours.js';
 import { ItemTitleIndex1765000500000 } from './1765000500000-ItemTitleIndex.js';
 import { SessionDevice1765000700000 } from './1765000700000-SessionDevice.js';
+import { PlaysAndCuration1765000800000 } from './1765000800000-PlaysAndCuration.js';
 
 /** Every migration, in order. Listed explicitly so the build, the CLI and tests load the same set. */
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   SessionHours1765000401000,
   ItemTitleIndex1765000500000,
   SessionDevice1765000700000,
+  PlaysAndCuration1765000800000,
 ];
