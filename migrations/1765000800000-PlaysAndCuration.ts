@@ -3,8 +3,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * Plays, curated continue watching, per-user settings and credits (SPEC §7).
  *
- * - `watch_sessions`: the position of the session's latest heartbeat (by event time) and of its
- *   first (`from_time_s`), the furthest it got (`peak_progress`, `peak_time_s`: whether it
+ * - `watch_sessions`: the position and `event` of the session's latest heartbeat (by event time),
+ *   the position of its first (`from_time_s`), the furthest it got (`peak_progress`, `peak_time_s`: whether it
  *   reached the finished point is decided at flush time with the user's settings and the
  *   catalogue's credits), whether it is a play (`is_play`: credited seconds past a delete reached
  *   MIN_PLAY_SECONDS; never goes back) and whether its completion was counted (`counted`).
@@ -26,6 +26,7 @@ export class PlaysAndCuration1765000800000 implements MigrationInterface {
         ADD COLUMN current_time_s   double precision,
         ADD COLUMN total_duration_s double precision,
         ADD COLUMN from_time_s      double precision,
+        ADD COLUMN last_event       text,
         ADD COLUMN peak_progress    smallint         NOT NULL DEFAULT 0,
         ADD COLUMN peak_time_s      double precision NOT NULL DEFAULT 0,
         ADD COLUMN is_play          boolean          NOT NULL DEFAULT false,
@@ -78,7 +79,7 @@ export class PlaysAndCuration1765000800000 implements MigrationInterface {
     await q.query(`DROP INDEX watch_sessions_plays`);
     await q.query(`
       ALTER TABLE watch_sessions
-        DROP COLUMN current_time_s, DROP COLUMN total_duration_s, DROP COLUMN from_time_s, DROP COLUMN peak_progress,
+        DROP COLUMN current_time_s, DROP COLUMN total_duration_s, DROP COLUMN from_time_s, DROP COLUMN last_event, DROP COLUMN peak_progress,
         DROP COLUMN peak_time_s, DROP COLUMN is_play, DROP COLUMN counted`);
   }
 }
