@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { type TestApp } from '../utils/create-app.js';
-import { configEnv, propertyOptions, scenarioArb } from './model.property.model.js';
+import { configEnv, propertyOptions, propertyTimeout, scenarioArb } from './model.property.model.js';
 import { play, type Instance } from './model.property.run.js';
 import { closeAll, twoInstances } from '../utils/two-instances.js';
 
@@ -48,5 +48,5 @@ describe('model property (in-process, two instances)', () => {
       }),
       propertyOptions(20),
     );
-  });
+  }, propertyTimeout(20));
 });

@@ -3,7 +3,7 @@ import { SignJWT } from 'jose';
 import { TEST_SECRET } from '../utils/create-app.js';
 import { ensureBuilt, startChild, type ChildServer } from '../utils/child-server.js';
 import { createTestDatabase } from '../utils/test-database.js';
-import { configEnv, propertyOptions, scenarioArb } from './model.property.model.js';
+import { configEnv, propertyOptions, propertyTimeout, scenarioArb } from './model.property.model.js';
 import { play, type Instance } from './model.property.run.js';
 
 /**
@@ -71,5 +71,5 @@ describe('model property (built service, two processes)', () => {
       }),
       propertyOptions(12),
     );
-  }, 120_000);
+  }, propertyTimeout(12));
 });

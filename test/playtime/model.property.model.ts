@@ -56,6 +56,12 @@ export function propertyOptions(numRuns: number): { numRuns: number; endOnFailur
   };
 }
 
+/** Time for the test: a few seconds a run, and ample time to shrink a failure. */
+export function propertyTimeout(numRuns: number): number {
+  const runs = process.env.MODEL_RUNS ? Number(process.env.MODEL_RUNS) : numRuns;
+  return process.env.MODEL_SHRINK === '1' ? 3_600_000 : 60_000 + runs * 5_000;
+}
+
 /** The catalogue entries (by index into the list below) and the items each one holds. */
 export const ENTRIES = [{ items: [0] }, { items: [1] }, { items: [2, 3] }];
 /** Where the end credits may begin, per item (null: the catalogue does not say). */
