@@ -193,10 +193,10 @@ describe('GET and PATCH /v1/me/settings', () => {
   });
 });
 
-describe('PATCH /v1/me/settings, per-user limit', () => {
+describe('PATCH /v1/me/settings, per-user limit and CORS', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp({ HISTORY_WRITE_RATE_LIMIT: '2' });
+    t = await createTestApp({ HISTORY_WRITE_RATE_LIMIT: '2', CORS_ORIGINS: 'https://app.example.com' });
   });
   afterAll(() => t.close());
 
@@ -214,5 +214,17 @@ describe('PATCH /v1/me/settings, per-user limit', () => {
     await t.http().patch(ROUTE).set(await auth('settings-calm')).send({ continueWatchingDays: 3 }).expect(200);
     t.clock.advance(61_000);
     await t.http().patch(ROUTE).set(flooder).send({ continueWatchingDays: 4 }).expect(200);
+  });
+
+  it('lets a browser on an allowed origin send PATCH', async () => {
+    const pre = await t
+      .http()
+      .options(ROUTE)
+      .set('Origin', 'https://app.example.com')
+      .set('Access-Control-Request-Method', 'PATCH')
+      .set('Access-Control-Request-Headers', 'authorization,content-type');
+    expect(pre.status).toBeLessThan(300);
+    expect(pre.headers['access-control-allow-origin']).toBe('https://app.example.com');
+    expect(pre.headers['access-control-allow-methods']).toMatch(/\bPATCH\b/);
   });
 });
