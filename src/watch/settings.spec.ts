@@ -67,6 +67,12 @@ describe('the PATCH body', () => {
     expect(fieldsOf({ [field]: value })).toEqual([field]);
   });
 
+  it('says what autoDeleteDays takes, and documents null as a reset', () => {
+    const parsed = settingsPatchSchema.safeParse({ autoDeleteDays: 29 });
+    expect(parsed.error?.issues.map((i) => i.message)).toEqual(['must be 0 (never) or between 30 and 3650']);
+    expect(settingsPatchSchema.meta()?.description).toContain('`null` resets it to the service default.');
+  });
+
   it('refuses unknown fields by name, and anything but an object', () => {
     expect(fieldsOf({ finishedPercent: 80, finishedPercnt: 80 })).toEqual(['finishedPercnt']);
     expect(fieldsOf([])).toEqual(['']);
