@@ -58,6 +58,7 @@ const API_TAGS: [name: string, description: string][] = [
   ['playtime', 'Heartbeats from players: one, a batch after being offline, or a beacon on page close.'],
   ['history', "The caller's own watch history: continue watching, resume positions, watched marks, deletion, export."],
   ['stats', "The caller's own watch statistics."],
+  ['settings', "The caller's own thresholds: finished point, resume point, continue-watching staleness, auto-delete."],
   ['catalog', 'The catalogue of movies and episodes (cached reads).'],
   ['admin', 'Operators only: needs `"admin"` in the token\'s `roles`.'],
   ['reports', 'Watch-hour reports and roll-ups (admin).'],

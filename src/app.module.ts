@@ -19,6 +19,7 @@ import { playtimeThrottlers } from './playtime/playtime-throttler.guard.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { PlaytimeModule } from './playtime/playtime.module.js';
 import { RedisModule } from './redis/redis.module.js';
+import { SettingsModule } from './settings/settings.module.js';
 import { REDIS_THROTTLER_STORAGE } from './redis/redis.constants.js';
 import { ReportingModule } from './reporting/reporting.module.js';
 import { StatsModule } from './stats/stats.module.js';
@@ -62,6 +63,7 @@ export class AppModule {
         StatsModule,
         DemoModule,
         ReportingModule,
+        SettingsModule,
       ],
     };
   }
