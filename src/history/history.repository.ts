@@ -58,9 +58,6 @@ const KEY_FACTS = `
   SELECT k.media_type, k.media_id, k.season_number, k.episode_number, ${keyFactsSql('$1', 'k')}
   FROM unnest($2::text[], $3::int[], $4::int[], $5::int[]) AS k(media_type, media_id, season_number, episode_number)`;
 
-/** The user's settings row (NULL columns: the service default). */
-const USER_SETTINGS = `
-  SELECT finished_percent, min_resume_percent, continue_watching_days, auto_delete_days FROM user_settings WHERE user_id = $1`;
 
 /**
  * The title rule for the given keys, whether or not they are stored yet, and its catalogue part
@@ -292,13 +289,6 @@ export interface ListFilter {
   limit: number;
 }
 
-/** A user's settings row: null fields are the service default. */
-export interface SettingsRow {
-  finishedPercent: number | null;
-  minResumePercent: number | null;
-  continueWatchingDays: number | null;
-  autoDeleteDays: number | null;
-}
 
 export interface NextEpisode {
   showId: number;
@@ -328,15 +318,6 @@ export class HistoryRepository {
       f.watchedSince === undefined ? null : new Date(f.watchedSince), f.onlyPlays ?? false,
     ])) as ItemRow[];
     return rows.map(toListedItem);
-  }
-
-  async settings(userId: string): Promise<SettingsRow | null> {
-    const [row] = (await this.dataSource.query(USER_SETTINGS, [userId])) as {
-      finished_percent: number | null; min_resume_percent: number | null; continue_watching_days: number | null; auto_delete_days: number | null;
-    }[];
-    return row
-      ? { finishedPercent: row.finished_percent, minResumePercent: row.min_resume_percent, continueWatchingDays: row.continue_watching_days, autoDeleteDays: row.auto_delete_days }
-      : null;
   }
 
   /** Per `itemKeyString`: credits and hide marks of the given keys of this user. */

@@ -1,7 +1,9 @@
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { SettingsService } from '../settings/settings.service.js';
 import { IngestRegistry } from '../watch/ingest-registry.js';
+import type { EffectiveSettings } from '../watch/settings.js';
 import { itemKeyString, sessionKeyString, showKeyString, type ItemKey, type MediaType } from '../watch/item-key.js';
 import { applyPendingForUser, type StoredItem, type StoredSession } from '../watch/overlay.js';
 import type { PendingItem } from '../watch/pending.js';
@@ -29,9 +31,9 @@ type ReadItem = StoredItem & KeyFacts;
  * times of their unflushed data (a heartbeat received after a hide unhides, SPEC §7).
  */
 interface ReadContext {
+  settings: EffectiveSettings;
   thresholds: Omit<ProgressThresholds, 'creditsStart'>;
   continueWatchingDays: number;
-  autoDeleteDays: number;
   pending: PendingItem[];
   receivedByKey: Map<string, number>;
   receivedByShow: Map<string, number>;
@@ -49,6 +51,7 @@ export class HistoryService {
     @Inject(UNFLUSHED_ITEMS) private readonly ingest: UnflushedItems,
     private readonly clock: Clock,
     private readonly registry: IngestRegistry,
+    private readonly settings: SettingsService,
   ) {}
 
   /**
@@ -211,7 +214,7 @@ export class HistoryService {
     return {
       userId,
       exportedAt: new Date(this.clock.now()).toISOString(),
-      settings: this.settingsOf(ctx),
+      settings: ctx.settings,
       history: items.map((i) => this.toResponse(i, ctx)),
       sessions: raw.sessions,
       hourlyStatistics: raw.hourly,
@@ -238,16 +241,6 @@ export class HistoryService {
     };
   }
 
-  /** The user's effective settings (SPEC §7): theirs, else the service's. */
-  settingsOf(ctx: ReadContext) {
-    return {
-      finishedPercent: ctx.thresholds.finishedPercent,
-      minResumePercent: ctx.thresholds.minResumePercent,
-      continueWatchingDays: ctx.continueWatchingDays,
-      autoDeleteDays: ctx.autoDeleteDays,
-    };
-  }
-
   /** Finished at read time: the user's percentage now, or the catalogue's credits. */
   private isFinished(item: ReadItem, ctx: ReadContext): boolean {
     return reachedFinish(item.progress, Math.min(item.currentTime, item.totalDuration), {
@@ -263,7 +256,7 @@ export class HistoryService {
   }
 
   private async context(userId: string): Promise<ReadContext> {
-    const row = await this.repository.settings(userId);
+    const settings = await this.settings.effective(userId);
     const pending = this.ingest.unflushedForUser(userId);
     const receivedByKey = new Map<string, number>();
     const receivedByShow = new Map<string, number>();
@@ -273,13 +266,13 @@ export class HistoryService {
       receivedByShow.set(show, Math.max(receivedByShow.get(show) ?? -Infinity, p.receivedAt));
     }
     return {
+      settings,
       thresholds: {
-        finishedPercent: row?.finishedPercent ?? this.config.FINISHED_PERCENT,
-        minResumePercent: row?.minResumePercent ?? this.config.MIN_RESUME_PERCENT,
+        finishedPercent: settings.finishedPercent,
+        minResumePercent: settings.minResumePercent,
         minResumeDuration: this.config.MIN_RESUME_DURATION_SECONDS,
       },
-      continueWatchingDays: row?.continueWatchingDays ?? this.config.CONTINUE_WATCHING_DAYS,
-      autoDeleteDays: row?.autoDeleteDays ?? 0,
+      continueWatchingDays: settings.continueWatchingDays,
       pending,
       receivedByKey,
       receivedByShow,

@@ -11,7 +11,8 @@ import { compareKeys } from '../watch/item-key.js';
 import { dayLockKeySql, LOCK_IDS, userLockKeySql } from '../watch/lock-ids.js';
 import { erasedByDeleteSql, type PendingItem } from '../watch/pending.js';
 import { hourlyCeilingSeconds, plausibleCapSql } from '../watch/plausibility.js';
-import { creditsStartSql, finishedPercentSql } from '../watch/credits.js';
+import { creditsStartSql } from '../watch/credits.js';
+import { userFinishedPercentSql } from '../watch/settings.js';
 import { progressSql, reachedFinishSql } from '../watch/progress.js';
 import { utcDayNumber } from '../watch/time.js';
 
@@ -119,7 +120,7 @@ export const APPLY_BATCH = `
           AND d.season_number = t.season_number AND d.episode_number = t.episode_number)
     ) AS erased_at,
     -- the finished point in force now: the user's percentage (else the service's, $33) and the credits
-    ${finishedPercentSql('t.user_id', '$33')} AS finished_percent,
+    ${userFinishedPercentSql('t.user_id', '$33::int')} AS finished_percent,
     ${creditsStartSql('t.media_type', 't.media_id', 't.season_number', 't.episode_number')} AS credits_start
     FROM unnest(
       $1::text[], $2::text[], $3::int[], $4::int[], $5::int[], $6::text[], $7::timestamptz[], $8::timestamptz[]

@@ -12,8 +12,3 @@ export function creditsStartSql(mediaType: string, mediaId: string, seasonNumber
                   WHERE ce.media_id = ${mediaId} AND ce.season_number = ${seasonNumber} AND ce.episode_number = ${episodeNumber})
           END)::float8`;
 }
-
-/** The user's finished percentage, else the service default (`fallback`, a parameter). */
-export function finishedPercentSql(userId: string, fallback: string): string {
-  return `COALESCE((SELECT us.finished_percent FROM user_settings us WHERE us.user_id = ${userId}), ${fallback})::int`;
-}

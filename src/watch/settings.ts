@@ -8,7 +8,7 @@ import type { ProgressThresholds } from './progress.js';
  */
 
 /** The values in force for one user: their own where set, the service's elsewhere. */
-export interface EffectiveSettings extends ProgressThresholds {
+export interface EffectiveSettings extends Pick<ProgressThresholds, 'finishedPercent' | 'minResumePercent'> {
   /** Items last watched longer ago than this many days leave continue watching; 0 = never. */
   continueWatchingDays: number;
   /** History items not watched for this many days are deleted, once a day; 0 = never. */
