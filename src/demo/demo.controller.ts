@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Inject, NotFoundException, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Post, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { Public } from '../auth/auth.decorators.js';
@@ -6,6 +6,7 @@ import { resolveHmacSecret } from '../auth/dev-secret.js';
 import { signToken } from '../auth/sign-token.js';
 import { ApiErrors } from '../common/api-errors.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { demoMode } from './demo-mode.js';
 import { DemoTokenGuard } from './demo-token.guard.js';
 
 /** Demo tokens last a working day; the page asks for a new one at the next sign-in. */
@@ -31,10 +32,45 @@ export const demoTokenResponseSchema = z
   })
   .meta({ id: 'DemoToken' });
 
+export const demoRulesSchema = z
+  .object({
+    minPlaySeconds: z.number().int().meta({ description: '`MIN_PLAY_SECONDS`: credited seconds after which a session is a play.', example: 60 }),
+    minResumeDurationSeconds: z
+      .number()
+      .int()
+      .meta({ description: '`MIN_RESUME_DURATION_SECONDS`: shorter items never resume.', example: 300 }),
+    finishedPercent: z.number().int().meta({ description: '`FINISHED_PERCENT`, the default of the per-user setting.', example: 90 }),
+    minResumePercent: z.number().int().meta({ description: '`MIN_RESUME_PERCENT`, the default of the per-user setting.', example: 5 }),
+    continueWatchingDays: z.number().int().meta({ description: '`CONTINUE_WATCHING_DAYS`, the default of the per-user setting.', example: 112 }),
+  })
+  .meta({ id: 'DemoRules' });
+
 @ApiTags('demo')
 @Controller('demo')
 export class DemoController {
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  @Get('rules')
+  @Public()
+  @ApiOperation({
+    summary: 'Demo page only: the thresholds the service runs with',
+    description:
+      'So the demo page can say how long a session must play to count as a play. The same values any ' +
+      'deployment documents; `404` when the demo page is off.',
+  })
+  @ApiResponse({ status: 200, standardSchema: demoRulesSchema })
+  @ApiErrors(404)
+  rules(): z.output<typeof demoRulesSchema> {
+    if (!demoMode(this.config).pages) throw new NotFoundException();
+    const c = this.config;
+    return {
+      minPlaySeconds: c.MIN_PLAY_SECONDS,
+      minResumeDurationSeconds: c.MIN_RESUME_DURATION_SECONDS,
+      finishedPercent: c.FINISHED_PERCENT,
+      minResumePercent: c.MIN_RESUME_PERCENT,
+      continueWatchingDays: c.CONTINUE_WATCHING_DAYS,
+    };
+  }
 
   @Post('token')
   @Public()
