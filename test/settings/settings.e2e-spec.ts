@@ -10,7 +10,7 @@ describe('GET and PATCH /v1/me/settings', () => {
   let defaults: Record<string, number>;
 
   beforeAll(async () => {
-    t = await createTestApp();
+    t = await createTestApp({ CONTINUE_WATCHING_DAYS: '112' });
     defaults = {
       finishedPercent: t.config.FINISHED_PERCENT,
       minResumePercent: t.config.MIN_RESUME_PERCENT,
