@@ -16,9 +16,10 @@ const charts = {};
 // --- talking to the API ---
 
 class ApiError extends Error {
-  constructor(status, body, retryAfter) {
+  constructor(status, body, retryAfter, sentToken) {
     super(explain(status, body, retryAfter));
     this.status = status;
+    this.token = sentToken;
   }
 }
 
@@ -37,14 +38,15 @@ function explain(status, body, retryAfter) {
 
 async function get(path, params = {}) {
   const q = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== undefined && v !== ''));
+  const sent = token;
   let res;
   try {
-    res = await fetch(`/v1/admin/${path}?${q}`, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+    res = await fetch(`/v1/admin/${path}?${q}`, { headers: sent ? { Authorization: `Bearer ${sent}` } : {} });
   } catch {
-    throw new ApiError(0, { message: 'could not reach the service' });
+    throw new ApiError(0, { message: 'could not reach the service' }, null, sent);
   }
   const body = await res.json().catch(() => null);
-  if (!res.ok) throw new ApiError(res.status, body, res.headers.get('Retry-After'));
+  if (!res.ok) throw new ApiError(res.status, body, res.headers.get('Retry-After'), sent);
   return body;
 }
 
@@ -78,6 +80,7 @@ function notice(text) {
 }
 
 function showError(id, err) {
+  if (err && err.token !== token) return; // an answer to a token replaced since
   $(id).textContent = err ? err.message : '';
   if (err?.status === 401 || err?.status === 403) notice(err.message);
 }
@@ -167,8 +170,11 @@ async function loadHours(from, to) {
   try {
     const { rows } = await get('reports/watch-hours', { from, to, groupBy: 'day' });
     const data = dailySeries(from, to, rows);
-    plot('chart-hours', data, [{ label: 'Hours', stroke: '#3b6fd8', fill: 'rgba(59,111,216,0.35)', paths: uPlot.paths.bars({ size: [0.7, 40] }), points: { show: false } }]);
-    $('hours-total').textContent = `(${hours(rows.reduce((a, r) => a + r.watchSeconds, 0))} h in all)`;
+    const bars = { label: 'Hours', stroke: '#3b6fd8', fill: 'rgba(59,111,216,0.35)', paths: uPlot.paths.bars({ size: [0.7, 40] }), points: { show: false } };
+    plot('chart-hours', data, [bars], { legend: { show: false } });
+    const total = `${hours(rows.reduce((a, r) => a + r.watchSeconds, 0))} h`;
+    $('hours-total').textContent = `(${total} in all)`;
+    $('chart-hours').setAttribute('aria-label', `Watch hours per day, ${from} to ${to}: ${total} in all`);
     showError('err-hours', null);
   } catch (err) {
     showError('err-hours', err);
@@ -193,7 +199,9 @@ async function loadConcurrency(from, to, interval) {
       { label: 'Viewers', stroke: '#3b6fd8', width: 2, fill: 'rgba(59,111,216,0.15)' },
       { label: 'Sessions', stroke: '#d8803b', width: 1.5, dash: [4, 3] },
     ]);
-    $('concurrency-peak').textContent = `(peak ${Math.max(0, ...data[1])} viewers, ${Math.max(0, ...data[2])} sessions)`;
+    const peak = `peak ${Math.max(0, ...data[1])} viewers, ${Math.max(0, ...data[2])} sessions`;
+    $('concurrency-peak').textContent = `(${peak})`;
+    $('chart-concurrency').setAttribute('aria-label', `Peak concurrent viewers and sessions per ${interval}, ${from} to ${to}: ${peak}`);
     showError('err-concurrency', null);
   } catch (err) {
     showError('err-concurrency', err);
@@ -229,7 +237,7 @@ async function loadNowPlaying() {
     showError('err-now', null);
   } catch (err) {
     showError('err-now', err);
-    if (err.status === 401 || err.status === 403) stopNowPlaying();
+    if ((err.status === 401 || err.status === 403) && err.token === token) stopNowPlaying();
   }
 }
 
