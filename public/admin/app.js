@@ -219,14 +219,18 @@ async function loadNowPlaying() {
       ...(sessions.length
         ? sessions.map((s) => {
             const device = [s.device?.name, s.device?.platform].filter(Boolean).join(' · ') || '–';
-            const progress = el('progress', { max: '100', value: String(s.progress ?? 0), 'aria-label': `${s.progress ?? 0} %` });
+            // position and event are null for a session whose latest heartbeat is not stored yet
+            const position =
+              s.currentTime == null || s.totalDuration == null
+                ? ['–']
+                : [el('progress', { max: '100', value: String(s.progress ?? 0), 'aria-label': `${s.progress ?? 0} %` }), ` ${clock(s.currentTime)} / ${clock(s.totalDuration)}`];
             return el(
               'tr',
               { dataset: { sessionId: s.sessionId, userId: s.userId } },
               el('td', {}, s.userId),
               el('td', {}, itemLabel(s)),
-              el('td', {}, progress, ` ${clock(s.currentTime)} / ${clock(s.totalDuration)}`),
-              el('td', {}, s.event),
+              el('td', {}, ...position),
+              el('td', {}, s.event ?? '–'),
               el('td', {}, device),
               el('td', {}, time(s.startedAt)),
               el('td', {}, `${Math.max(0, Math.round((Date.now() - Date.parse(s.lastSeenAt)) / 1000))} s ago`),
