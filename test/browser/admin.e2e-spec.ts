@@ -251,6 +251,23 @@ describe('admin dashboard in Chromium', () => {
     expect(errors.filter((e) => !/status of 400/.test(e))).toEqual([]);
   }, 60_000);
 
+  it('a 503 is said in words with its Retry-After', async () => {
+    const { page } = await openPage(`${base}/admin/`);
+    // What a draining instance answers (the service's own 503s need a shutdown or an identity provider).
+    await page.route('**/v1/admin/now-playing*', (route) =>
+      route.fulfill({
+        status: 503,
+        headers: { 'Content-Type': 'application/json', 'Retry-After': '7' },
+        body: JSON.stringify({ statusCode: 503, error: 'Service Unavailable', message: 'Shutting down' }),
+      }),
+    );
+    await reloaded(page, () => useToken(page, admin.Authorization.slice('Bearer '.length)));
+    await expect(page.locator('#err-now').textContent()).resolves.toBe('The service is unavailable right now (retry in 7 s): Shutting down');
+    // the other panels are unaffected
+    await expect(page.locator('#err-hours').textContent()).resolves.toBe('');
+    expect(Number(await data(page, '#top-titles', 'rows'))).toBe(ITEMS.length);
+  }, 60_000);
+
   it('in development-token mode, "Get a development token" signs in as an admin', async () => {
     const dataDir = resolve(`.data/test-admin-${randomBytes(4).toString('hex')}`);
     const dev = await createTestApp({ JWT_SECRET: '', PLAYTIME_DATA_DIR: dataDir });
