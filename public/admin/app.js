@@ -27,6 +27,7 @@ class ApiError extends Error {
 function explain(status, body, retryAfter) {
   const detail = body?.errors?.length ? body.errors.map((e) => `${e.field}: ${e.message}`).join('; ') : [].concat(body?.message ?? []).join('; ');
   switch (status) {
+    case 0: return 'Could not reach the service: is it running?';
     case 401: return 'The token was refused (missing, expired or wrongly signed): paste a new admin token.';
     case 403: return 'This token is not an admin\'s: the dashboard needs "admin" in the token\'s roles.';
     case 503: return `The service is unavailable right now${retryAfter ? ` (retry in ${retryAfter} s)` : ''}${detail ? `: ${detail}` : '.'}`;

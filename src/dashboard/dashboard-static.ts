@@ -35,5 +35,6 @@ export class DashboardStatic implements OnModuleInit {
       { prefix: '/admin/', root: dirs.page, index: true },
       { prefix: '/admin/vendor/uplot/', root: dirs.uplot },
     ]);
+    this.logger.log('admin dashboard at /admin/ (needs an admin token)');
   }
 }
