@@ -63,7 +63,7 @@ const API_TAGS: [name: string, description: string][] = [
   ['admin', 'Operators only: needs `"admin"` in the token\'s `roles`.'],
   ['reports', 'Watch-hour reports and roll-ups (admin).'],
   ['health', 'Liveness and readiness probes, and Prometheus metrics; no token.'],
-  ['demo', 'The demo page\'s development tokens (development-token mode only).'],
+  ['demo', 'Development tokens for the demo page and the admin dashboard (development-token mode only).'],
 ];
 
 function setupSwagger(app: NestFastifyApplication): void {

@@ -11,6 +11,7 @@ import { Clock } from './common/clock.js';
 import { WindowThrottlerStorage } from './common/window-throttler.storage.js';
 import { APP_CONFIG, type AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
+import { DashboardModule } from './dashboard/dashboard.module.js';
 import { DemoModule } from './demo/demo.module.js';
 import { dataSourceOptions, serviceTimeouts } from './database/data-source-options.js';
 import { HealthModule } from './health/health.module.js';
@@ -62,6 +63,7 @@ export class AppModule {
         CatalogModule,
         StatsModule,
         DemoModule,
+        DashboardModule,
         ReportingModule,
         SettingsModule,
       ],
