@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { type TestApp } from '../utils/create-app.js';
-import { configEnv, propertyOptions, propertyTimeout, scenarioArb } from './model.property.model.js';
-import { play, type Instance } from './model.property.run.js';
+import { scenarioArb } from './model.property.model.js';
+import { configEnv, play, propertyOptions, propertyTimeout, type Instance } from './model.property.run.js';
 import { closeAll, twoInstances } from '../utils/two-instances.js';
 
 /**

@@ -8,10 +8,8 @@ import { CONFIG, ENTRIES, ITEMS, type Beat, type ItemRef, type Scenario, type St
  * hide answers 404 when the item has no stored history (nor any held by the instance asked).
  *
  * Requests that store the caller's pending heartbeats on the instance asked: statistics (the
- * scenario's flush points), deletes, and a hide or unhide when that instance holds heartbeats of
- * the item (of the show) — `HIDE_STORES_PENDING`. Settings and catalogue writes store nothing.
+ * scenario's flush points), deletes, hides and unhides. Settings and catalogue writes store nothing.
  */
-const HIDE_STORES_PENDING = true;
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -185,7 +183,7 @@ class World {
         break;
       case 'hide': {
         const items = targets(step);
-        if (HIDE_STORES_PENDING && this.pending[step.instance].some((r) => items.includes(r.beat.item))) this.flush(step.instance);
+        this.flush(step.instance);
         const found = items.some((i) => this.exists(i));
         this.answers.set(seq, { status: found ? 204 : 404 });
         if (!found) break;

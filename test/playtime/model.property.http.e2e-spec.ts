@@ -3,8 +3,8 @@ import { SignJWT } from 'jose';
 import { TEST_SECRET } from '../utils/create-app.js';
 import { ensureBuilt, startChild, type ChildServer } from '../utils/child-server.js';
 import { createTestDatabase } from '../utils/test-database.js';
-import { configEnv, propertyOptions, propertyTimeout, scenarioArb } from './model.property.model.js';
-import { play, type Instance } from './model.property.run.js';
+import { scenarioArb } from './model.property.model.js';
+import { configEnv, play, propertyOptions, propertyTimeout, type Instance } from './model.property.run.js';
 
 /**
  * The model property against the built service (`node dist/src/main.js`): two processes on one

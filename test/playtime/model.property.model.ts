@@ -36,32 +36,6 @@ export const CONFIG = {
   CONTINUE_WATCHING_DAYS: 112,
 };
 
-/** CONFIG as the environment of an instance. */
-export function configEnv(): Record<string, string> {
-  return Object.fromEntries(Object.entries(CONFIG).map(([k, v]) => [k, String(v)]));
-}
-
-/**
- * Runs of the property. No shrinking by default: each run is seconds of HTTP, and the failing
- * scenario is printed as found. `MODEL_SHRINK=1` shrinks it to a minimal one (minutes);
- * `MODEL_SEED`/`MODEL_PATH` replay a reported failure, `MODEL_RUNS` sets how many runs.
- */
-export function propertyOptions(numRuns: number): { numRuns: number; endOnFailure: boolean; seed?: number; path?: string } {
-  const env = process.env;
-  return {
-    numRuns: env.MODEL_RUNS ? Number(env.MODEL_RUNS) : numRuns,
-    endOnFailure: env.MODEL_SHRINK !== '1',
-    ...(env.MODEL_SEED ? { seed: Number(env.MODEL_SEED) } : {}),
-    ...(env.MODEL_PATH ? { path: env.MODEL_PATH } : {}),
-  };
-}
-
-/** Time for the test: a few seconds a run, and ample time to shrink a failure. */
-export function propertyTimeout(numRuns: number): number {
-  const runs = process.env.MODEL_RUNS ? Number(process.env.MODEL_RUNS) : numRuns;
-  return process.env.MODEL_SHRINK === '1' ? 3_600_000 : 60_000 + runs * 5_000;
-}
-
 /** The catalogue entries (by index into the list below) and the items each one holds. */
 export const ENTRIES = [{ items: [0] }, { items: [1] }, { items: [2, 3] }];
 /** Where the end credits may begin, per item (null: the catalogue does not say). */
