@@ -53,6 +53,33 @@ const episodeQuery = (item: (typeof ITEMS)[number]) => (item.mediaType === 'tv' 
  * checked as they are answered.
  */
 export async function play(s: Scenario, p: Player): Promise<void> {
+  try {
+    await playAndCheck(s, p);
+  } catch (e) {
+    // The steps in short, beside fast-check's full scenario: what to read first.
+    (e as Error).message = `${(e as Error).message}\n\nScenario in short:\n${describe(s)}`;
+    throw e;
+  }
+}
+
+/** One line a step: sends as slot:item/session(played s, at position). */
+export function describe(s: Scenario): string {
+  const t0 = Math.min(...s.steps.flatMap((x) => (x.kind === 'send' ? x.beats.map((b) => b.at) : [])));
+  return s.steps.map((x, i) => {
+    const head = `${String(i).padStart(3)} @${x.instance} ${x.kind}`;
+    switch (x.kind) {
+      case 'send': return `${head} ${x.beats.map((b) => `${b.slot}:${keyOf(ITEMS[b.item])}/s${b.session}${b.sessionId.endsWith('0') ? '' : `#${b.sessionId.slice(-1)}`}(${b.playedSeconds}s @${b.currentTime}, t+${(b.at - t0) / 60_000}m)`).join(' ')}`;
+      case 'delete': return `${head} ${x.scope} ${keyOf(ITEMS[x.item])}`;
+      case 'hide': return `${head} ${x.hide ? 'PUT' : 'DELETE'} ${x.show ? 'show of ' : ''}${keyOf(ITEMS[x.item])}`;
+      case 'settings': return `${head} ${JSON.stringify(x.patch)}`;
+      case 'catalog': return `${head} entry ${x.entry} credits ${JSON.stringify(x.credits)} episodes ${x.episodes}`;
+      case 'refused': return `${head} ${x.why}`;
+      default: return head;
+    }
+  }).join('\n');
+}
+
+async function playAndCheck(s: Scenario, p: Player): Promise<void> {
   const model = expected(s);
   const between = p.between ?? (async () => {});
   for (const [seq, step] of s.steps.entries()) {
