@@ -53,7 +53,7 @@ export function createCuration({ getToken, openItem, changed, release }) {
     if (!res.ok) throw new Error(errorMessages(res.body, res.status).join('; '));
     const row = $('continue-row');
     if (!res.body.items.length) {
-      row.replaceChildren(el('p', { class: 'muted' }, 'Nothing to continue yet: play something below past the play threshold.'));
+      row.replaceChildren(el('p', { class: 'muted' }, 'Nothing to continue: play something below past the play threshold (hidden items stay listed under History).'));
       return;
     }
     row.replaceChildren(
