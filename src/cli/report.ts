@@ -5,13 +5,14 @@ import { Clock } from '../common/clock.js';
 import { ConfigError, loadConfig } from '../config/app-config.js';
 import { resolveDatabase } from '../database/database-url.js';
 import { dataSourceOptions } from '../database/data-source-options.js';
+import { ConcurrencyRepository } from '../reporting/concurrency.repository.js';
 import { ReportingRepository } from '../reporting/reporting.repository.js';
 import { ReportingService } from '../reporting/reporting.service.js';
 import { watchHoursQuerySchema } from '../reporting/dto/report-query.schema.js';
 import { toCsv } from '../reporting/watch-hours-report.js';
 import { isWindowIssue, reportWindow } from '../watch/window.js';
 
-const USAGE = 'usage: npm run report -- [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--groupBy day|media|mediaType] [--format csv|json]';
+const USAGE = 'usage: npm run report -- [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--groupBy day|media|mediaType|platform] [--format csv|json]';
 
 /**
  * The watch-hours report from a shell, for system cron or a Kubernetes CronJob: the same query
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
   const dataSource = new DataSource(dataSourceOptions(url, 2));
   await dataSource.initialize();
   try {
-    const reporting = new ReportingService(new ReportingRepository(dataSource), new Clock());
+    const reporting = new ReportingService(new ReportingRepository(dataSource), new Clock(), new ConcurrencyRepository(dataSource));
     const window = reportWindow(q, reporting.today);
     if (isWindowIssue(window)) {
       console.error(`--from must not be after --to\n${USAGE}`);

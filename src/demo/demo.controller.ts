@@ -45,6 +45,25 @@ export const demoRulesSchema = z
   })
   .meta({ id: 'DemoRules' });
 
+export const demoAdminTokenRequestSchema = z
+  .strictObject({
+    userId: demoTokenRequestSchema.shape.userId.default('demo-admin').meta({ example: 'demo-admin' }),
+  })
+  .meta({ id: 'DemoAdminTokenRequest' });
+
+export const demoAdminTokenResponseSchema = z
+  .object({
+    token: z.string().meta({ description: 'An HS256 JWT for `userId` with `"roles": ["admin"]`, signed with the development secret.' }),
+    userId: z.string().meta({ example: 'demo-admin' }),
+    expiresIn: z.number().int().meta({ description: 'Seconds.', example: DEMO_TOKEN_TTL_SECONDS }),
+  })
+  .meta({ id: 'DemoAdminToken' });
+
+/** Who may get a development token (`DemoTokenGuard`, `demoMode`). */
+const DEV_ONLY_DESCRIPTION =
+  'Answers only in development-token mode (neither `JWT_SECRET` nor `JWT_JWKS_URL` set), and only to clients on the ' +
+  'same machine unless `DEMO_ENABLED=true`; `404` otherwise, and always `404` with `DEMO_ENABLED=false`.';
+
 @ApiTags('demo')
 @Controller('demo')
 export class DemoController {
@@ -78,23 +97,39 @@ export class DemoController {
   @HttpCode(200)
   @ApiOperation({
     summary: 'Development only: sign in to the demo page as any user',
-    description:
-      'Answers only in development-token mode (neither `JWT_SECRET` nor `JWT_JWKS_URL` set), and only to clients on the ' +
-      'same machine unless `DEMO_ENABLED=true`; `404` otherwise, and always `404` with `DEMO_ENABLED=false`. ' +
-      'Never issues admin tokens.',
+    description: `${DEV_ONLY_DESCRIPTION} Never issues admin tokens (see \`POST /demo/admin-token\`).`,
   })
   @ApiResponse({ status: 200, description: 'A token for `userId`.', standardSchema: demoTokenResponseSchema })
   @ApiErrors(400, 404)
   async token(@Body({ schema: demoTokenRequestSchema }) body: z.output<typeof demoTokenRequestSchema>) {
+    return this.sign(body.userId, false);
+  }
+
+  @Post('admin-token')
+  @Public()
+  @UseGuards(DemoTokenGuard)
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Development only: an admin token for the dashboard at /admin/',
+    description: `${DEV_ONLY_DESCRIPTION} \`userId\` defaults to \`demo-admin\` (send \`{}\`).`,
+  })
+  @ApiResponse({ status: 200, description: 'An admin token for `userId`.', standardSchema: demoAdminTokenResponseSchema })
+  @ApiErrors(400, 404)
+  async adminToken(@Body({ schema: demoAdminTokenRequestSchema }) body: z.output<typeof demoAdminTokenRequestSchema>) {
+    return this.sign(body.userId, true);
+  }
+
+  private async sign(userId: string, admin: boolean) {
     // The guard already checked the mode; check the secret itself too: a configured secret or
     // JWKS must never sign demo tokens, whatever a future change to the guard does.
     const hmac = resolveHmacSecret(this.config);
     if (!hmac?.dev) throw new NotFoundException();
-    const token = await signToken(hmac.secret, body.userId, {
+    const token = await signToken(hmac.secret, userId, {
+      admin,
       expiresIn: `${DEMO_TOKEN_TTL_SECONDS}s`,
       issuer: this.config.JWT_ISSUER,
       audience: this.config.JWT_AUDIENCE,
     });
-    return { token, userId: body.userId, expiresIn: DEMO_TOKEN_TTL_SECONDS };
+    return { token, userId, expiresIn: DEMO_TOKEN_TTL_SECONDS };
   }
 }

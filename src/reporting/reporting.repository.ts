@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { itemTitleSql } from '../watch/title.js';
+import { sessionPlatformSql, sessionSpanSql } from '../watch/session-span.js';
 import type { MediaType } from '../watch/item-key.js';
 import { dayLockKeySql, LOCK_IDS } from '../watch/lock-ids.js';
 
@@ -28,6 +29,30 @@ const DAYS_FROM_BUCKETS = `
   FROM b GROUP BY GROUPING SETS ((day), (day, media_type))`;
 
 /**
+ * Per UTC day and platform (SPEC §6), from the sessions: seconds by the hour they were played in
+ * (`watch_session_hours`, the same credit the flush adds to the buckets, so platforms add up to
+ * the day totals), distinct users credited time, and completed sessions, counted on the day of
+ * their latest heartbeat (the session keeps no completion time; the buckets count a completion
+ * in the hour of the heartbeat that reached it, nearly always the same day).
+ */
+const PLATFORMS_FROM_SESSIONS = `
+  SELECT day, platform, sum(seconds) AS watch_seconds, count(DISTINCT user_id)::int AS viewers, sum(completions)::int AS completions
+  FROM (
+    SELECT (sh.hour AT TIME ZONE 'UTC')::date AS day, ${sessionPlatformSql('ws')} AS platform, ws.user_id,
+           sh.credited_s AS seconds, 0 AS completions
+    FROM watch_session_hours sh JOIN watch_sessions ws ON ws.id = sh.session_id
+    WHERE sh.hour >= ($1::date)::timestamp AT TIME ZONE 'UTC' AND sh.hour < ($2::date + 1)::timestamp AT TIME ZONE 'UTC'
+      AND sh.credited_s > 0
+    UNION ALL
+    SELECT (ws.last_at AT TIME ZONE 'UTC')::date, ${sessionPlatformSql('ws')}, ws.user_id, 0, 1
+    FROM watch_sessions ws
+    WHERE ${sessionSpanSql('ws')} && tstzrange(($1::date)::timestamp AT TIME ZONE 'UTC', ($2::date + 1)::timestamp AT TIME ZONE 'UTC', '[)')
+      AND ws.last_at >= ($1::date)::timestamp AT TIME ZONE 'UTC' AND ws.last_at < ($2::date + 1)::timestamp AT TIME ZONE 'UTC'
+      AND ws.completed
+  ) p
+  GROUP BY day, platform`;
+
+/**
  * The day's bucket lock, exclusively, before anything of the day is read or claimed. Flushes hold
  * it shared while they change that day's buckets (see LOCK_USERS in playtime.repository.ts): the
  * roll-up either waits for them and reads what they wrote, or commits first and they see its
@@ -43,6 +68,7 @@ const CLAIM = `
 const FINISH = `UPDATE report_runs SET finished_at = CASE WHEN $3::bool THEN now() END WHERE job = $1 AND period = $2`;
 const CLEAR_TITLES = `DELETE FROM report_titles WHERE day = $1`;
 const CLEAR_DAYS = `DELETE FROM report_days WHERE day = $1`;
+const CLEAR_PLATFORMS = `DELETE FROM report_platforms WHERE day = $1`;
 /** The stored title is the rule's at roll-up time, for operators reading the table; reports look it up afresh. */
 const FILL_TITLES = `
   INSERT INTO report_titles (day, media_type, media_id, title, watch_seconds, viewers, completions)
@@ -51,6 +77,10 @@ const FILL_TITLES = `
 const FILL_DAYS = `
   INSERT INTO report_days (day, scope, watch_seconds, viewers, completions)
   SELECT day, scope, watch_seconds, viewers, completions FROM (${DAYS_FROM_BUCKETS}) d`;
+
+const FILL_PLATFORMS = `
+  INSERT INTO report_platforms (day, platform, watch_seconds, viewers, completions)
+  SELECT day, platform, watch_seconds, viewers, completions FROM (${PLATFORMS_FROM_SESSIONS}) p`;
 
 /** Days before `$1` (today, UTC) that have data since `$2` but no finished roll-up. */
 const MISSED_DAYS = `
@@ -91,6 +121,25 @@ const REPORT_DAYS = `
   SELECT day::text, scope, watch_seconds, viewers, completions
   FROM (${DAYS_FROM_BUCKETS}) live WHERE day NOT IN (${ROLLED_UP})`;
 
+/** Per platform over the whole range (viewers summed over days: viewer-days), closed days from the roll-up. */
+export const REPORT_PLATFORMS = `
+  WITH per_day AS (
+    SELECT platform, watch_seconds, viewers, completions
+    FROM report_platforms WHERE day BETWEEN $1 AND $2 AND day IN (${ROLLED_UP})
+    UNION ALL
+    SELECT platform, watch_seconds, viewers, completions
+    FROM (${PLATFORMS_FROM_SESSIONS}) live WHERE day NOT IN (${ROLLED_UP})
+  )
+  SELECT platform, sum(watch_seconds) AS watch_seconds, sum(viewers)::int AS viewers, sum(completions)::int AS completions
+  FROM per_day GROUP BY platform`;
+
+export interface PlatformRow {
+  platform: string;
+  watch_seconds: number;
+  viewers: number;
+  completions: number;
+}
+
 export interface TitleRow {
   media_type: MediaType;
   media_id: number;
@@ -127,8 +176,10 @@ export class ReportingRepository {
       if (claim.done && !force) return false;
       await m.query(CLEAR_TITLES, [day]);
       await m.query(CLEAR_DAYS, [day]);
+      await m.query(CLEAR_PLATFORMS, [day]);
       await m.query(FILL_TITLES, [day, day]);
       await m.query(FILL_DAYS, [day, day]);
+      await m.query(FILL_PLATFORMS, [day, day]);
       await m.query(FINISH, [WATCH_HOURS_JOB, day, closed]);
       return true;
     });
@@ -141,6 +192,10 @@ export class ReportingRepository {
 
   async titleRows(from: string, to: string): Promise<TitleRow[]> {
     return this.dataSource.query(REPORT_TITLES, [from, to]) as Promise<TitleRow[]>;
+  }
+
+  async platformRows(from: string, to: string): Promise<PlatformRow[]> {
+    return this.dataSource.query(REPORT_PLATFORMS, [from, to]) as Promise<PlatformRow[]>;
   }
 
   async dayRows(from: string, to: string): Promise<DayRow[]> {

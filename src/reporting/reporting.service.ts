@@ -1,6 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
 import { DAY_MS, utcDate } from '../watch/time.js';
+import { ConcurrencyRepository } from './concurrency.repository.js';
+import { concurrencyRows, type ConcurrencyWindow } from './concurrency.js';
+import type { ConcurrencyReport } from './dto/concurrency.schema.js';
 import { ReportingRepository } from './reporting.repository.js';
 import { buildReport, type GroupBy, type ReportRow } from './watch-hours-report.js';
 
@@ -14,6 +17,7 @@ export class ReportingService {
   constructor(
     private readonly repository: ReportingRepository,
     private readonly clock: Clock,
+    private readonly concurrencyRepository: ConcurrencyRepository,
   ) {}
 
   get today(): string {
@@ -47,10 +51,22 @@ export class ReportingService {
 
   /** The report for `from`..`to` (UTC days): closed days from the roll-up, open ones live. */
   async report(from: string, to: string, groupBy: GroupBy): Promise<{ from: string; to: string; groupBy: GroupBy; rows: ReportRow[] }> {
-    const [days, titles] = await Promise.all([
-      groupBy === 'media' ? Promise.resolve([]) : this.repository.dayRows(from, to),
+    const [days, titles, platforms] = await Promise.all([
+      groupBy === 'day' || groupBy === 'mediaType' ? this.repository.dayRows(from, to) : Promise.resolve([]),
       groupBy === 'media' ? this.repository.titleRows(from, to) : Promise.resolve([]),
+      groupBy === 'platform' ? this.repository.platformRows(from, to) : Promise.resolve([]),
     ]);
-    return { from, to, groupBy, rows: buildReport(groupBy, from, to, days, titles) };
+    return { from, to, groupBy, rows: buildReport(groupBy, from, to, days, titles, platforms) };
+  }
+
+  /** Peak viewers and sessions per interval of a window already resolved (see resolveConcurrencyWindow). */
+  async concurrency(w: ConcurrencyWindow): Promise<ConcurrencyReport> {
+    const rows = await this.concurrencyRepository.peaks(w.from, w.to, w.tz, w.interval);
+    return { from: w.from, to: w.to, interval: w.interval, tz: w.tz, rows: concurrencyRows(rows, w.tz) };
+  }
+
+  /** Now, by the injected clock (epoch ms). */
+  now(): number {
+    return this.clock.now();
   }
 }

@@ -1,8 +1,8 @@
 import type { MediaType } from '../watch/item-key.js';
 import { eachDay, round } from '../watch/time.js';
-import type { DayRow, TitleRow } from './reporting.repository.js';
+import type { DayRow, PlatformRow, TitleRow } from './reporting.repository.js';
 
-export type GroupBy = 'day' | 'media' | 'mediaType';
+export type GroupBy = 'day' | 'media' | 'mediaType' | 'platform';
 
 interface Figures {
   watchSeconds: number;
@@ -14,13 +14,15 @@ interface Figures {
 export type ReportRow =
   | ({ date: string } & Figures)
   | ({ mediaType: MediaType; mediaId: number; title: string | null } & Figures)
-  | ({ mediaType: MediaType } & Figures);
+  | ({ mediaType: MediaType } & Figures)
+  | ({ platform: string } & Figures);
 
 /** Column order of each grouping: the group's key, then the figures (SPEC §6). */
 export const REPORT_COLUMNS: Record<GroupBy, string[]> = {
   day: ['date', 'watchSeconds', 'watchHours', 'viewers', 'completions'],
   media: ['mediaType', 'mediaId', 'title', 'watchSeconds', 'watchHours', 'viewers', 'completions'],
   mediaType: ['mediaType', 'watchSeconds', 'watchHours', 'viewers', 'completions'],
+  platform: ['platform', 'watchSeconds', 'watchHours', 'viewers', 'completions'],
 };
 
 function figures(seconds: number, viewers: number, completions: number): Figures {
@@ -29,9 +31,15 @@ function figures(seconds: number, viewers: number, completions: number): Figures
 
 /**
  * Shapes the rows into the report. `viewers` is distinct viewers per day; a row spanning several
- * days (media, mediaType) sums the days (viewer-days). Title rows come summed over the range.
+ * days (media, mediaType, platform) sums the days (viewer-days). Title and platform rows come
+ * summed over the range.
  */
-export function buildReport(groupBy: GroupBy, from: string, to: string, days: DayRow[], titles: TitleRow[]): ReportRow[] {
+export function buildReport(groupBy: GroupBy, from: string, to: string, days: DayRow[], titles: TitleRow[], platforms: PlatformRow[] = []): ReportRow[] {
+  if (groupBy === 'platform') {
+    return [...platforms]
+      .sort((a, b) => b.watch_seconds - a.watch_seconds || (a.platform < b.platform ? -1 : a.platform > b.platform ? 1 : 0))
+      .map((r) => ({ platform: r.platform, ...figures(r.watch_seconds, r.viewers, r.completions) }));
+  }
   if (groupBy === 'day') {
     const byDay = new Map(days.filter((d) => d.scope === 'all').map((d) => [d.day, d]));
     return eachDay(from, to).map((date) => {
@@ -75,7 +83,11 @@ export function csvCell(v: unknown): string {
 
 /** RFC 4180 CSV: a header row with the column names, one CRLF-terminated line per row. */
 export function toCsv(groupBy: GroupBy, rows: ReportRow[]): string {
-  const columns = REPORT_COLUMNS[groupBy];
+  return csvTable(REPORT_COLUMNS[groupBy], rows);
+}
+
+/** Any report as RFC 4180 CSV: a header row of `columns`, then each row's values in that order. */
+export function csvTable(columns: string[], rows: object[]): string {
   const lines = [columns.join(','), ...rows.map((r) => columns.map((c) => csvCell((r as unknown as Record<string, unknown>)[c])).join(','))];
   return lines.join('\r\n') + '\r\n';
 }

@@ -9,7 +9,10 @@ export const watchHoursQuerySchema = z
   .object({
     from: date.optional().meta({ description: 'First UTC day (inclusive); default: 6 days before `to`' }),
     to: date.optional().meta({ description: 'Last UTC day (inclusive); default: today' }),
-    groupBy: z.enum(['day', 'media', 'mediaType']).default('day'),
+    groupBy: z.enum(['day', 'media', 'mediaType', 'platform']).default('day').meta({
+      description: "Rows per UTC day, per title, per media type, or per the sessions' `device.platform` (`unknown` when none).",
+      example: 'day',
+    }),
     format: z.enum(['json', 'csv']).default('json'),
   })
   .superRefine((q, ctx) => {
@@ -32,12 +35,13 @@ export const watchHoursReportSchema = z
   .object({
     from: z.string(),
     to: z.string(),
-    groupBy: z.enum(['day', 'media', 'mediaType']),
+    groupBy: z.enum(['day', 'media', 'mediaType', 'platform']),
     rows: z.array(
       z.union([
         z.object({ date: z.string(), ...figures }),
         z.object({ mediaType: mediaTypeSchema, mediaId: z.number().int(), title: z.string().nullable(), ...figures }),
         z.object({ mediaType: mediaTypeSchema, ...figures }),
+        z.object({ platform: z.string().meta({ description: "The sessions' `device.platform` as sent, or `unknown`.", example: 'tizen' }), ...figures }),
       ]),
     ),
   })
