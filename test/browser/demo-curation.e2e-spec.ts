@@ -2,7 +2,17 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { CatalogService } from '../../src/catalog/catalog.service.js';
 import { createTestApp, type TestApp } from '../utils/create-app.js';
-import { artifactPath, collectPageErrors, ensureClientBuilt, launchChromium, listen, player, recordRequests } from './browser-utils.js';
+import {
+  artifactPath,
+  collectPageErrors,
+  DEMO_MIN_PLAY_SECONDS,
+  DEMO_RULES,
+  ensureClientBuilt,
+  launchChromium,
+  listen,
+  player,
+  recordRequests,
+} from './browser-utils.js';
 import { until } from '../utils/until.js';
 
 /**
@@ -14,7 +24,7 @@ import { until } from '../utils/until.js';
 const INCEPTION = 27205;
 const DARK_KNIGHT = 155;
 const CHERNOBYL = 87108;
-const MIN_PLAY = 5;
+const MIN_PLAY = DEMO_MIN_PLAY_SECONDS;
 const PATTERN_SECONDS = 600;
 
 describe('demo page in Chromium: plays, hiding and settings', () => {
@@ -26,7 +36,7 @@ describe('demo page in Chromium: plays, hiding and settings', () => {
 
   beforeAll(async () => {
     ensureClientBuilt();
-    t = await createTestApp({ DEMO_ENABLED: 'true', MIN_PLAY_SECONDS: String(MIN_PLAY) });
+    t = await createTestApp({ DEMO_ENABLED: 'true', ...DEMO_RULES });
     // The browser lives in real time: receipt times must be on the same clock as its `occurredAt`.
     jest.spyOn(t.clock, 'now').mockImplementation(() => Date.now());
     await t.app.get(CatalogService).seedDemoIfEmpty();
