@@ -1,4 +1,8 @@
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { DataSource } from 'typeorm';
+import { ensureBuilt } from '../utils/child-server.js';
 import { SessionSpans1765000900000 } from '../../migrations/1765000900000-SessionSpans.js';
 import { ReportingService } from '../../src/reporting/reporting.service.js';
 import { WatchHoursCron } from '../../src/reporting/watch-hours.cron.js';
@@ -117,4 +121,14 @@ describe('watch hours per platform', () => {
     expect(csv.map((r) => r.platform)).toEqual(['web', 'ios', 'unknown', "'=1+1"]);
     expect(csv[0]).toMatchObject({ watchSeconds: '2020', viewers: '3', completions: '1' });
   });
+
+  it('prints the same CSV from a shell (npm run report -- --groupBy platform)', async () => {
+    ensureBuilt();
+    const env = { PATH: process.env.PATH ?? '', DATABASE_URL: t.databaseUrl };
+    const cli = resolve('dist/src/cli/report.js');
+    const { stdout } = await promisify(execFile)(process.execPath, [cli, '--from', from, '--to', to, '--groupBy', 'platform', '--format', 'csv'], { env });
+    const res = await t.http().get('/v1/admin/reports/watch-hours').query({ from, to, groupBy: 'platform', format: 'csv' }).set(admin).expect(200);
+    expect(stdout).toBe(res.text);
+    expect(stdout.split('\r\n')[0]).toBe('platform,watchSeconds,watchHours,viewers,completions');
+  }, 120_000);
 });
