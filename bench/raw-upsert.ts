@@ -57,7 +57,7 @@ function toHeartbeat(body: string): Heartbeat {
 
 async function flush(client: pg.Client, items: PendingItem[], finishedPercent: number): Promise<{ rows: number; ms: number }> {
   const started = performance.now();
-  const plan = flushStatements(items, finishedPercent);
+  const plan = flushStatements(items, { finishedPercent, minPlaySeconds: 60, maxStreamsPerUser: 4 });
   await client.query('BEGIN');
   try {
     let rows: { sessions: number; items: number; buckets: number }[] = [];
@@ -107,7 +107,7 @@ async function run(req: RawRequest): Promise<RawResult> {
         windowStart = line.r;
         windowTimed = timed;
       }
-      foldHeartbeat(pending, line.u, toHeartbeat(line.b), line.r, req.finishedPercent);
+      foldHeartbeat(pending, line.u, toHeartbeat(line.b), line.r);
       result.heartbeats++;
       if (pending.size >= req.batchSize) {
         await cut();

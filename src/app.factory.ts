@@ -58,11 +58,12 @@ const API_TAGS: [name: string, description: string][] = [
   ['playtime', 'Heartbeats from players: one, a batch after being offline, or a beacon on page close.'],
   ['history', "The caller's own watch history: continue watching, resume positions, watched marks, deletion, export."],
   ['stats', "The caller's own watch statistics."],
+  ['settings', "The caller's own thresholds: finished point, resume point, continue-watching staleness, auto-delete."],
   ['catalog', 'The catalogue of movies and episodes (cached reads).'],
   ['admin', 'Operators only: needs `"admin"` in the token\'s `roles`.'],
   ['reports', 'Watch-hour reports and roll-ups (admin).'],
   ['health', 'Liveness and readiness probes, and Prometheus metrics; no token.'],
-  ['demo', 'The demo page\'s development tokens (development-token mode only).'],
+  ['demo', 'Development tokens for the demo page and the admin dashboard (development-token mode only).'],
 ];
 
 function setupSwagger(app: NestFastifyApplication): void {

@@ -11,6 +11,7 @@ import { Clock } from './common/clock.js';
 import { WindowThrottlerStorage } from './common/window-throttler.storage.js';
 import { APP_CONFIG, type AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
+import { DashboardModule } from './dashboard/dashboard.module.js';
 import { DemoModule } from './demo/demo.module.js';
 import { dataSourceOptions, serviceTimeouts } from './database/data-source-options.js';
 import { HealthModule } from './health/health.module.js';
@@ -19,6 +20,7 @@ import { playtimeThrottlers } from './playtime/playtime-throttler.guard.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { PlaytimeModule } from './playtime/playtime.module.js';
 import { RedisModule } from './redis/redis.module.js';
+import { SettingsModule } from './settings/settings.module.js';
 import { REDIS_THROTTLER_STORAGE } from './redis/redis.constants.js';
 import { ReportingModule } from './reporting/reporting.module.js';
 import { StatsModule } from './stats/stats.module.js';
@@ -61,7 +63,9 @@ export class AppModule {
         CatalogModule,
         StatsModule,
         DemoModule,
+        DashboardModule,
         ReportingModule,
+        SettingsModule,
       ],
     };
   }

@@ -15,6 +15,8 @@ const ROUTES: [string, string][] = [
   ['put', '/v1/history/{mediaType}/{mediaId}/watched'],
   ['delete', '/v1/history/{mediaType}/{mediaId}/watched'],
   ['get', '/v1/stats/me'],
+  ['get', '/v1/me/settings'],
+  ['patch', '/v1/me/settings'],
   ['get', '/v1/catalog'],
   ['get', '/v1/catalog/{mediaType}/{mediaId}'],
   ['put', '/v1/admin/catalog/{mediaType}/{mediaId}'],

@@ -22,11 +22,17 @@ import { chromium } from 'playwright-core';
 const OUT = resolve(dirname(fileURLToPath(import.meta.url)), '../../public/demo/media/test-pattern.webm');
 const WIDTH = 320;
 const HEIGHT = 180;
-const FPS = 15;
-const SECONDS = 30;
-const BITRATE = 60_000;
+/**
+ * Ten minutes: longer than MIN_RESUME_DURATION_SECONDS (300 by default), so the service offers it
+ * in continue watching, and long enough to play past MIN_PLAY_SECONDS (60) and stay below the
+ * finished point. Few frames and a low bitrate keep the file small: only the clock and the marker
+ * change from frame to frame.
+ */
+const FPS = 5;
+const SECONDS = 600;
+const BITRATE = 8_000;
 /** Seconds between keyframes: where a seek can start decoding. */
-const KEY_EVERY = 2;
+const KEY_EVERY = 10;
 
 /** Runs in the page: draws and encodes every frame, returns the chunks (base64) in order. */
 async function encodeInPage({ width, height, fps, seconds, bitrate, keyEvery }) {

@@ -15,6 +15,8 @@ export interface CatalogEntry {
   releaseYear: number | null;
   /** Seconds; for a show, the typical length of an episode. */
   runtimeSeconds: number | null;
+  /** movie only: where the end credits begin, seconds; absent when unknown (a show has it per episode). */
+  creditsStartSeconds?: number;
   genres: string[];
   posterUrl: string | null;
   /** tv only, by season number. */
@@ -25,6 +27,8 @@ export interface CatalogEntry {
       episodeNumber: number;
       title: string | null;
       runtimeSeconds: number | null;
+      /** Where the end credits begin, seconds; absent when unknown. */
+      creditsStartSeconds?: number;
     }>;
   }>;
 }

@@ -1,16 +1,20 @@
 // The Playtime demo page: sign in, browse the catalogue, play the test pattern with the browser
-// client (client/, served at ./client/), and watch continue-watching and the statistics follow.
+// client (client/, served at ./client/), and watch continue-watching, the history and the
+// statistics follow; hide items, change the settings, and see that a short session is not a play.
 // Plain ES modules, no build step; every string from the API goes into the DOM as text.
-import { createPlaytimeClient, createPlaytimeTracker, browserTimeZone, PlaytimeApiError } from './client/index.js';
-import uPlot from './vendor/uplot/uPlot.esm.js';
+import { createPlaytimeClient, createPlaytimeTracker, PlaytimeApiError } from './client/index.js';
+import { createCuration } from './curation.js';
+import { createShortSession } from './short-session.js';
+import { renderStats } from './stats.js';
+import { $, clock, el, itemHash, itemLabel, notice } from './ui.js';
 
 const TOKEN_KEY = 'playtime.demo.token';
-const $ = (id) => document.getElementById(id);
 const video = /** @type {HTMLVideoElement} */ ($('player'));
 
 let token = null;
 let catalog = [];
-let chart = null;
+/** The service's thresholds (GET /demo/rules), once loaded. */
+let rules = null;
 
 // --- token: from #token=… (tests, links from `npm run token`), else from this browser's storage ---
 
@@ -55,51 +59,10 @@ const tracker = createPlaytimeTracker({
     if (err instanceof PlaytimeApiError && err.status === 401) notice('Your token was refused (expired?): sign in again.');
   },
 });
+const curation = createCuration({ getToken: () => token, openItem: (item) => openItem(item), changed: () => scheduleRefresh() });
+createShortSession({ tracker, video, api, rules: () => rules, reopen: (item) => openItem(item), changed: () => scheduleRefresh() });
 // For the browser tests and for poking around in the console.
 window.playtimeDemo = { tracker, api };
-
-// --- notices and formatting ---
-
-function notice(text) {
-  const el = $('notice');
-  el.textContent = text ?? '';
-  el.hidden = !text;
-}
-
-function clock(seconds) {
-  const s = Math.max(0, Math.round(seconds));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const r = String(s % 60).padStart(2, '0');
-  return h ? `${h}:${String(m).padStart(2, '0')}:${r}` : `${m}:${r}`;
-}
-
-function duration(seconds) {
-  if (seconds < 120) return `${Math.round(seconds * 10) / 10} s`;
-  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
-  return `${Math.round((seconds / 3600) * 10) / 10} h`;
-}
-
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (k === 'class') node.className = v;
-    else if (k === 'dataset') Object.assign(node.dataset, v);
-    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
-    else node.setAttribute(k, v);
-  }
-  for (const c of children) if (c !== null && c !== undefined) node.append(c);
-  return node;
-}
-
-function itemLabel(item) {
-  const title = item.title ?? `${item.mediaType} ${item.mediaId}`;
-  return item.mediaType === 'tv' && item.seasonNumber != null ? `${title} · S${item.seasonNumber}E${item.episodeNumber}` : title;
-}
-
-function itemHash(item) {
-  return item.mediaType === 'tv' ? `tv/${item.mediaId}/${item.seasonNumber}/${item.episodeNumber}` : `movie/${item.mediaId}`;
-}
 
 // --- sign-in ---
 
@@ -159,9 +122,22 @@ async function start() {
     return;
   }
   renderCatalog();
-  await refresh();
+  await Promise.all([refresh(), loadRules(), curation.loadSettings()]);
   const watch = readHash().get('watch');
   if (watch) await openFromHash(watch);
+}
+
+/** The thresholds, so the page can say when a session becomes a play. */
+async function loadRules() {
+  const res = await fetch('/demo/rules').catch(() => null);
+  if (!res?.ok) return;
+  rules = await res.json();
+  $('rule-min-play').textContent = `${rules.minPlaySeconds} s`;
+  $('rule-min-play').dataset.seconds = String(rules.minPlaySeconds);
+  $('rule-min-resume').textContent = `${rules.minResumeDurationSeconds} s`;
+  $('rule-defaults').textContent =
+    `finished at ${rules.finishedPercent} %, resume from ${rules.minResumePercent} %, continue watching for ${rules.continueWatchingDays} days`;
+  updateStatus();
 }
 
 function renderCatalog() {
@@ -272,6 +248,15 @@ function closePlayer() {
 function updateStatus() {
   $('status-session').textContent = tracker.sessionId ? tracker.sessionId.slice(0, 8) : '–';
   $('status-played').textContent = `${tracker.playedSeconds.toFixed(1)} s`;
+  const play = $('status-play');
+  if (!rules || !tracker.sessionId) {
+    play.textContent = '–';
+    delete play.dataset.play;
+  } else {
+    const isPlay = tracker.playedSeconds >= rules.minPlaySeconds;
+    play.textContent = isPlay ? 'yes: it moves the resume point' : `not yet (${rules.minPlaySeconds} s needed)`;
+    play.dataset.play = String(isPlay);
+  }
   $('status-queued').textContent = String(tracker.queued);
   $('status-online').textContent = navigator.onLine ? 'online' : 'offline (heartbeats are kept)';
 }
@@ -294,86 +279,8 @@ function scheduleRefresh() {
 
 async function refresh() {
   if (!token) return;
-  await Promise.all([renderContinueWatching(), renderStats()]).catch((err) => notice(`Could not refresh: ${err.message}`));
-}
-
-async function renderContinueWatching() {
-  const { items } = await api.continueWatching({ limit: 10 });
-  const row = $('continue-row');
-  if (!items.length) {
-    row.replaceChildren(el('p', { class: 'muted' }, 'Nothing to continue yet: play something below.'));
-    return;
-  }
-  row.replaceChildren(
-    ...items.map((item) =>
-      el(
-        'button',
-        {
-          type: 'button',
-          class: 'card continue',
-          dataset: { mediaType: item.mediaType, mediaId: String(item.mediaId), progress: String(item.progress) },
-          onclick: () =>
-            openItem({ mediaType: item.mediaType, mediaId: item.mediaId, seasonNumber: item.seasonNumber, episodeNumber: item.episodeNumber, title: item.title }),
-        },
-        el('span', { class: 'card-title' }, itemLabel(item)),
-        progressBar(item.progress),
-        el('span', { class: 'muted small' }, item.reason === 'next-episode' ? 'Next episode' : `Resume at ${clock(item.resumeAt)} · ${item.progress} %`),
-      ),
-    ),
-  );
-}
-
-function progressBar(progress) {
-  const fill = el('span', { class: 'fill' });
-  fill.style.width = `${progress}%`;
-  return el('span', { class: 'bar', role: 'progressbar', 'aria-valuenow': String(progress), 'aria-valuemin': '0', 'aria-valuemax': '100' }, fill);
-}
-
-function isoDay(offsetDays) {
-  const d = new Date();
-  d.setDate(d.getDate() + offsetDays);
-  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
-}
-
-async function renderStats() {
-  const tz = browserTimeZone() ?? 'UTC';
-  $('stats-tz').textContent = tz;
-  const stats = await api.stats({ from: isoDay(-13), to: isoDay(0), tz });
-  $('stats-totals').replaceChildren(
-    el('dt', {}, 'Watched'),
-    el('dd', { id: 'stats-total', dataset: { seconds: String(stats.totalSeconds) } }, duration(stats.totalSeconds)),
-    el('dt', {}, 'Movies / TV'),
-    el('dd', {}, `${duration(stats.byMediaType.movie)} / ${duration(stats.byMediaType.tv)}`),
-    el('dt', {}, 'Started'),
-    el('dd', {}, String(stats.itemsStarted)),
-    el('dt', {}, 'Finished'),
-    el('dd', {}, String(stats.itemsFinished)),
-  );
-  $('stats-top').replaceChildren(...stats.topTitles.slice(0, 5).map((t) => el('li', {}, `${t.title ?? `${t.mediaType} ${t.mediaId}`} — ${duration(t.seconds)}`)));
-  drawChart(stats.daily);
-}
-
-function drawChart(daily) {
-  const box = $('stats-chart');
-  const xs = daily.map((d) => Date.parse(`${d.date}T12:00:00Z`) / 1000);
-  const ys = daily.map((d) => d.seconds);
-  const data = [xs, ys];
-  const width = Math.max(280, box.clientWidth || 480);
-  if (chart) {
-    chart.setData(data);
-    return;
-  }
-  chart = new uPlot(
-    {
-      width,
-      height: 200,
-      legend: { show: false },
-      scales: { x: { time: true, range: (_u, min, max) => [min - 43_200, max + 43_200] }, y: { range: (_u, _min, max) => [0, Math.max(10, max * 1.15)] } },
-      axes: [{}, { values: (_u, ticks) => ticks.map((s) => duration(s)), size: 60 }],
-      series: [{}, { label: 'Watched', stroke: '#3b6fd8', fill: 'rgba(59,111,216,0.35)', paths: uPlot.paths.bars({ size: [0.7, 40] }), points: { show: false } }],
-    },
-    data,
-    box,
+  await Promise.all([curation.renderContinueWatching(), curation.renderHistory(), renderStats(api)]).catch((err) =>
+    notice(`Could not refresh: ${err.message}`),
   );
 }
 

@@ -5,7 +5,7 @@ import type { MediaType } from '../watch/item-key.js';
 import type { CatalogEntry, CatalogImportEntry, CatalogSeason } from './dto/catalog-entry.schema.js';
 import { LOCK_IDS } from '../watch/lock-ids.js';
 
-const ITEM_COLUMNS = `media_type, media_id, title, overview, release_year, runtime_seconds, genres, poster_url`;
+const ITEM_COLUMNS = `media_type, media_id, title, overview, release_year, runtime_seconds, credits_start_seconds, genres, poster_url`;
 
 /** One statement, so the item and its episodes come from the same snapshot. */
 const SELECT_ITEM = `
@@ -13,7 +13,7 @@ const SELECT_ITEM = `
     CASE WHEN i.media_type = 'tv' THEN (
       SELECT coalesce(json_agg(json_build_object(
                'season_number', e.season_number, 'episode_number', e.episode_number,
-               'title', e.title, 'runtime_seconds', e.runtime_seconds)
+               'title', e.title, 'runtime_seconds', e.runtime_seconds, 'credits_start_seconds', e.credits_start_seconds)
              ORDER BY e.season_number, e.episode_number), '[]'::json)
       FROM catalog_episodes e
       WHERE e.media_id = i.media_id) END AS episodes
@@ -42,16 +42,20 @@ const SEARCH_ITEMS = `
  * Sorted by key so concurrent imports lock rows in the same order.
  */
 const UPSERT_ITEMS = `
-  INSERT INTO catalog_items (media_type, media_id, title, overview, release_year, runtime_seconds, genres, poster_url, updated_at)
-  SELECT e.media_type, e.media_id, e.title, e.overview, e.release_year, e.runtime_seconds, coalesce(e.genres, '{}'), e.poster_url, now()
+  INSERT INTO catalog_items (
+    media_type, media_id, title, overview, release_year, runtime_seconds, credits_start_seconds, genres, poster_url, updated_at)
+  SELECT e.media_type, e.media_id, e.title, e.overview, e.release_year, e.runtime_seconds, e.credits_start_seconds,
+         coalesce(e.genres, '{}'), e.poster_url, now()
   FROM jsonb_to_recordset($1::jsonb) AS e(
-    media_type text, media_id int, title text, overview text, release_year int, runtime_seconds int, genres text[], poster_url text)
+    media_type text, media_id int, title text, overview text, release_year int, runtime_seconds int, credits_start_seconds int,
+    genres text[], poster_url text)
   ORDER BY e.media_type, e.media_id
   ON CONFLICT (media_type, media_id) DO UPDATE SET
     title = EXCLUDED.title,
     overview = EXCLUDED.overview,
     release_year = EXCLUDED.release_year,
     runtime_seconds = EXCLUDED.runtime_seconds,
+    credits_start_seconds = EXCLUDED.credits_start_seconds,
     genres = EXCLUDED.genres,
     poster_url = EXCLUDED.poster_url,
     updated_at = now()`;
@@ -59,9 +63,10 @@ const UPSERT_ITEMS = `
 const DELETE_EPISODES = `DELETE FROM catalog_episodes WHERE media_id = ANY($1::int[])`;
 
 const INSERT_EPISODES = `
-  INSERT INTO catalog_episodes (media_id, season_number, episode_number, title, runtime_seconds)
-  SELECT e.media_id, e.season_number, e.episode_number, e.title, e.runtime_seconds
-  FROM jsonb_to_recordset($1::jsonb) AS e(media_id int, season_number int, episode_number int, title text, runtime_seconds int)
+  INSERT INTO catalog_episodes (media_id, season_number, episode_number, title, runtime_seconds, credits_start_seconds)
+  SELECT e.media_id, e.season_number, e.episode_number, e.title, e.runtime_seconds, e.credits_start_seconds
+  FROM jsonb_to_recordset($1::jsonb) AS e(
+    media_id int, season_number int, episode_number int, title text, runtime_seconds int, credits_start_seconds int)
   ORDER BY 1, 2, 3`;
 
 /** One instance at a time seeds an empty catalogue. */
@@ -76,6 +81,7 @@ interface ItemRow {
   overview: string | null;
   release_year: number | null;
   runtime_seconds: number | null;
+  credits_start_seconds: number | null;
   genres: string[];
   poster_url: string | null;
 }
@@ -85,6 +91,7 @@ interface EpisodeRow {
   episode_number: number;
   title: string | null;
   runtime_seconds: number | null;
+  credits_start_seconds: number | null;
 }
 
 @Injectable()
@@ -132,6 +139,8 @@ async function writeEntries(manager: EntityManager, entries: CatalogImportEntry[
     overview: e.overview,
     release_year: e.releaseYear,
     runtime_seconds: e.runtimeSeconds,
+    // A show's own credits are refused at the edge; never store any for one.
+    credits_start_seconds: e.mediaType === 'movie' ? (e.creditsStartSeconds ?? null) : null,
     genres: e.genres,
     poster_url: e.posterUrl,
   }));
@@ -149,6 +158,7 @@ async function writeEntries(manager: EntityManager, entries: CatalogImportEntry[
         episode_number: ep.episodeNumber,
         title: ep.title,
         runtime_seconds: ep.runtimeSeconds,
+        credits_start_seconds: ep.creditsStartSeconds ?? null,
       })),
     ),
   );
@@ -163,6 +173,7 @@ function toEntry(r: ItemRow): CatalogEntry {
     overview: r.overview,
     releaseYear: r.release_year,
     runtimeSeconds: r.runtime_seconds,
+    ...(r.credits_start_seconds === null ? {} : { creditsStartSeconds: r.credits_start_seconds }),
     genres: r.genres,
     posterUrl: r.poster_url,
   };
@@ -177,7 +188,12 @@ function toSeasons(rows: EpisodeRow[]): CatalogSeason[] {
       season = { seasonNumber: r.season_number, episodes: [] };
       seasons.push(season);
     }
-    season.episodes.push({ episodeNumber: r.episode_number, title: r.title, runtimeSeconds: r.runtime_seconds });
+    season.episodes.push({
+      episodeNumber: r.episode_number,
+      title: r.title,
+      runtimeSeconds: r.runtime_seconds,
+      ...(r.credits_start_seconds === null ? {} : { creditsStartSeconds: r.credits_start_seconds }),
+    });
   }
   return seasons;
 }

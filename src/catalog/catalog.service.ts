@@ -5,6 +5,7 @@ import { CatalogRepository } from './catalog.repository.js';
 import { DEMO_CATALOG } from './demo-catalog.js';
 import {
   catalogImportSchema,
+  SHOW_CREDITS_MESSAGE,
   type CatalogEntry,
   type CatalogEntryFields,
   type CatalogImportEntry,
@@ -50,6 +51,9 @@ export class CatalogService {
   async upsert(mediaType: MediaType, mediaId: number, fields: CatalogEntryFields): Promise<CatalogEntry> {
     if (mediaType === 'movie' && fields.seasons !== undefined) {
       throw new FieldValidationException([{ field: 'seasons', message: 'only a tv show has seasons' }]);
+    }
+    if (mediaType === 'tv' && fields.creditsStartSeconds != null) {
+      throw new FieldValidationException([{ field: 'creditsStartSeconds', message: SHOW_CREDITS_MESSAGE }]);
     }
     await this.repository.upsertMany([{ ...fields, mediaType, mediaId }]);
     await this.cache.invalidateAll();

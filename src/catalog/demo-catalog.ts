@@ -7,7 +7,17 @@ type DemoEntry = z.input<typeof catalogImportSchema>[number];
  * The catalogue loaded into an empty embedded database, so a fresh `npm start` has something to
  * watch. Ids are TMDB ids. Runtimes are the usual theatrical cuts; episode runtimes are rounded
  * to the minute. Overviews are our own words. Validated with the import schema when seeded.
+ *
+ * End credits: how long the credits roll, in seconds, by movie id. Plausible lengths for the
+ * demo (big productions roll longer), not measured; `creditsStartSeconds` is the runtime less
+ * this. A movie missing here has no known credits, so its finished point is the percentage alone.
  */
+const CREDITS_SECONDS: Record<number, number> = {
+  550: 330, 27205: 540, 155: 600, 680: 280, 603: 420, 157336: 560, 278: 300, 238: 240, 240: 270, 13: 390,
+  11: 300, 1891: 330, 1892: 360, 12: 450, 597: 540, 19995: 620, 120: 1000, 121: 1020, 122: 1380, 424: 420,
+  329: 330, 105: 300, 862: 300, 98: 480, 807: 390, 274: 360, 769: 330, 857: 480, 8587: 360, 129: 300, 496243: 330,
+};
+
 const movie = (mediaId: number, title: string, releaseYear: number, minutes: number, genres: string[], overview: string): DemoEntry => ({
   mediaType: 'movie',
   mediaId,
@@ -15,11 +25,15 @@ const movie = (mediaId: number, title: string, releaseYear: number, minutes: num
   overview,
   releaseYear,
   runtimeSeconds: minutes * 60,
+  ...(CREDITS_SECONDS[mediaId] ? { creditsStartSeconds: minutes * 60 - CREDITS_SECONDS[mediaId] } : {}),
   genres,
   posterUrl: null,
 });
 
-/** `episodes` per season: [title, minutes]. */
+/**
+ * `episodes` per season: [title, minutes]. Every episode's end credits roll for `creditsSeconds`
+ * (omitted: not known).
+ */
 const show = (
   mediaId: number,
   title: string,
@@ -28,6 +42,7 @@ const show = (
   genres: string[],
   overview: string,
   seasons: Record<number, [string, number][]>,
+  creditsSeconds?: number,
 ): DemoEntry => ({
   mediaType: 'tv',
   mediaId,
@@ -39,7 +54,12 @@ const show = (
   posterUrl: null,
   seasons: Object.entries(seasons).map(([seasonNumber, episodes]) => ({
     seasonNumber: Number(seasonNumber),
-    episodes: episodes.map(([episodeTitle, minutes], i) => ({ episodeNumber: i + 1, title: episodeTitle, runtimeSeconds: minutes * 60 })),
+    episodes: episodes.map(([episodeTitle, minutes], i) => ({
+      episodeNumber: i + 1,
+      title: episodeTitle,
+      runtimeSeconds: minutes * 60,
+      ...(creditsSeconds ? { creditsStartSeconds: minutes * 60 - creditsSeconds } : {}),
+    })),
   })),
 });
 
@@ -94,11 +114,11 @@ export const DEMO_CATALOG: DemoEntry[] = [
       ['The Happiness of All Mankind', 67],
       ['Vichnaya Pamyat', 72],
     ],
-  }),
+  }, 100),
   show(67070, 'Fleabag', 2016, 26, ['Comedy', 'Drama'], 'A sharp, grieving young woman in London muddles through family, sex and her failing café while talking straight to the camera.', {
     1: fleabagSeason(26),
     2: fleabagSeason(26),
-  }),
+  }, 50),
   show(19885, 'Sherlock', 2010, 88, ['Crime', 'Drama', 'Mystery'], 'Sherlock Holmes and Dr John Watson solve crimes in present-day London.', {
     1: [
       ['A Study in Pink', 88],
@@ -120,5 +140,5 @@ export const DEMO_CATALOG: DemoEntry[] = [
       ['The Lying Detective', 89],
       ['The Final Problem', 89],
     ],
-  }),
+  }, 90),
 ];

@@ -18,7 +18,7 @@ export async function harden(app: NestFastifyApplication, config: AppConfig): Pr
   if (config.CORS_ORIGINS?.length) {
     app.enableCors({
       origin: config.CORS_ORIGINS.includes('*') ? true : config.CORS_ORIGINS,
-      methods: ['GET', 'POST', 'PUT', 'DELETE'],
+      methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
       allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', 'If-None-Match'],
       exposedHeaders: ['Retry-After', 'X-Request-Id', 'ETag', 'Content-Disposition'],
       maxAge: 600,

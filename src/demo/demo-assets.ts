@@ -1,7 +1,6 @@
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { projectRoot, uplotDir } from '../common/static-pages.js';
 
 export interface DemoAssetDirs {
   /** public/demo: the page, its script and styles, the test-pattern video. */
@@ -17,16 +16,10 @@ export interface DemoAssetDirs {
  * once built): the project root is the nearest parent holding public/demo/index.html.
  */
 export function demoAssetDirs(from: string = dirname(fileURLToPath(import.meta.url))): DemoAssetDirs {
-  let dir = resolve(from);
-  while (!existsSync(join(dir, 'public', 'demo', 'index.html'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`public/demo/index.html not found above ${from}`);
-    dir = parent;
-  }
-  const require = createRequire(join(dir, 'package.json'));
+  const dir = projectRoot(join('public', 'demo', 'index.html'), from);
   return {
     page: join(dir, 'public', 'demo'),
     client: join(dir, 'client', 'dist'),
-    uplot: dirname(require.resolve('uplot/dist/uPlot.esm.js')),
+    uplot: uplotDir(dir),
   };
 }

@@ -45,7 +45,9 @@ export class HistoryController {
   @ApiOperation({
     summary: 'What to continue, newest first',
     description:
-      'Items with MIN_RESUME_PERCENT ≤ progress < FINISHED_PERCENT, one entry per TV show (its most recent episode). ' +
+      'Items with a play (a session of at least MIN_PLAY_SECONDS) and your minResumePercent ≤ progress that are not finished, newest first, ' +
+      'one entry per TV show (its most recent episode with a play). Left out: hidden items and shows, items last watched more than your ' +
+      'continueWatchingDays ago (0: never stale), items shorter than MIN_RESUME_DURATION_SECONDS. ' +
       'When a show’s most recent episode is finished and the catalogue knows the next one, that episode is listed with `reason: "next-episode"`.',
   })
   @ApiResponse({ status: 200, standardSchema: continueWatchingSchema })
@@ -57,8 +59,8 @@ export class HistoryController {
   @Get('export')
   @Header('Content-Disposition', 'attachment; filename="playtime-export.json"')
   @ApiProduces('application/json')
-  @ApiOperation({ summary: 'All your data as a JSON download', description: 'History items, playback sessions (each with the `device` it played on, null when none was named) and hourly statistics.' })
-  @ApiResponse({ status: 200, description: '`{ userId, exportedAt, history, sessions, hourlyStatistics }`' })
+  @ApiOperation({ summary: 'All your data as a JSON download', description: 'Your effective settings, history items, playback sessions (each with the `device` it played on, null when none was named) and hourly statistics.' })
+  @ApiResponse({ status: 200, description: '`{ userId, exportedAt, settings, history, sessions, hourlyStatistics }`' })
   @ApiErrors(401)
   async export(@CurrentUser() user: AuthUser) {
     return this.history.export(user.userId);
@@ -98,6 +100,35 @@ export class HistoryController {
   @ApiErrors(400, 401, 404, 429)
   async markUnwatched(@CurrentUser() user: AuthUser, @Param({ schema: mediaPathSchema }) p: MediaPath, @Query({ schema: episodeQuerySchema }) q: EpisodeQuery) {
     return this.history.markWatched(itemKey(user, p, q, true), false);
+  }
+
+  @Put(':mediaType/:mediaId/hidden')
+  @HttpCode(204)
+  @UseGuards(HistoryWriteThrottlerGuard)
+  @ApiOperation({
+    summary: 'Hide from continue watching',
+    description:
+      'Keeps the position, totals and the place in your history; the item (tv with `seasonNumber`/`episodeNumber`: that episode; without them: the whole show, ' +
+      'its episodes and its next episode) is left out of continue watching and carries `hidden: true`. A heartbeat of it (for a show: of any episode) ' +
+      `received after the hide unhides it. 404 if you never watched it.${WRITE_LIMIT_NOTE}`,
+  })
+  @ApiResponse({ status: 204, description: 'Hidden.' })
+  @ApiErrors(400, 401, 404, 429)
+  async hide(@CurrentUser() user: AuthUser, @Param({ schema: mediaPathSchema }) p: MediaPath, @Query({ schema: episodeQuerySchema }) q: EpisodeQuery) {
+    await this.history.setHidden(itemKey(user, p, q, false), true);
+  }
+
+  @Delete(':mediaType/:mediaId/hidden')
+  @HttpCode(204)
+  @UseGuards(HistoryWriteThrottlerGuard)
+  @ApiOperation({
+    summary: 'Unhide',
+    description: `Undoes a hide (for a whole show: the show's and each of its episodes'). 404 if you never watched it.${WRITE_LIMIT_NOTE}`,
+  })
+  @ApiResponse({ status: 204, description: 'Unhidden.' })
+  @ApiErrors(400, 401, 404, 429)
+  async unhide(@CurrentUser() user: AuthUser, @Param({ schema: mediaPathSchema }) p: MediaPath, @Query({ schema: episodeQuerySchema }) q: EpisodeQuery) {
+    await this.history.setHidden(itemKey(user, p, q, false), false);
   }
 
   @Delete(':mediaType/:mediaId')

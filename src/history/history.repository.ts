@@ -10,27 +10,54 @@ import type { DataSource } from 'typeorm';
 import { itemKeyString, sessionKeyString, showKeyString, type ItemKey, type MediaType } from '../watch/item-key.js';
 import { LOCK_IDS, userLockKeySql } from '../watch/lock-ids.js';
 import type { StoredItem, StoredSession } from '../watch/overlay.js';
+import { creditsStartSql } from '../watch/credits.js';
 import { catalogTitleSql, itemTitleSql } from '../watch/title.js';
+
+/**
+ * What decides, at read time, whether an item is finished and hidden (SPEC §7): the catalogue's
+ * credits, and when the item itself or its show was hidden (index probes on history_hidden).
+ */
+function keyFactsSql(userId: string, t: string): string {
+  return `${creditsStartSql(`${t}.media_type`, `${t}.media_id`, `${t}.season_number`, `${t}.episode_number`)} AS credits_start,
+         (SELECT hh.hidden_at FROM history_hidden hh
+           WHERE hh.user_id = ${userId} AND hh.media_type = ${t}.media_type AND hh.media_id = ${t}.media_id
+             AND hh.season_number IS NOT DISTINCT FROM ${t}.season_number AND hh.episode_number IS NOT DISTINCT FROM ${t}.episode_number) AS item_hidden_at,
+         (SELECT hh.hidden_at FROM history_hidden hh
+           WHERE ${t}.media_type = 'tv' AND hh.user_id = ${userId} AND hh.media_type = 'tv' AND hh.media_id = ${t}.media_id
+             AND hh.season_number IS NULL AND hh.episode_number IS NULL) AS show_hidden_at`;
+}
 
 /** Columns of a history item; the title is the title rule's (src/watch/title.ts), as in reports and statistics. */
 const ITEM_SELECT = `
   SELECT h.id, h.user_id, h.media_type, h.media_id, h.season_number, h.episode_number,
          ${itemTitleSql('h.media_type', 'h.media_id')} AS title, h.current_time_s, h.total_duration_s, h.progress, h.finished,
-         h.completed_count, h.total_played_s, h.position_at, h.last_watched_at,
+         h.completed_count, h.total_played_s, h.position_at, h.last_watched_at, h.has_play,
+         ${keyFactsSql('h.user_id', 'h')},
          h.last_watched_at::text AS cursor_at
   FROM watch_history h`;
 
 /**
  * A page of the user's history, newest first, by keyset on (last_watched_at, id): an index range
- * scan on watch_history_user_recent whatever the page.
+ * scan on watch_history_user_recent whatever the page. `finished` is judged now, with the user's
+ * percentage ($7) and the credits; $8 leaves out what was last watched before it (stale items,
+ * an index bound), $9 items without a play.
  */
 export const LIST_PAGE = `${ITEM_SELECT}
   WHERE h.user_id = $1
     AND ($2::text IS NULL OR h.media_type = $2)
-    AND ($3::bool IS NULL OR h.finished = $3)
+    AND ($3::bool IS NULL OR (h.progress >= $7::int
+         OR COALESCE(h.current_time_s >= ${creditsStartSql('h.media_type', 'h.media_id', 'h.season_number', 'h.episode_number')}, false)) = $3)
     AND ($4::timestamptz IS NULL OR (h.last_watched_at, h.id) < ($4::timestamptz, $5::bigint))
+    AND ($8::timestamptz IS NULL OR h.last_watched_at >= $8::timestamptz)
+    AND (NOT $9::bool OR h.has_play)
   ORDER BY h.last_watched_at DESC, h.id DESC
   LIMIT $6`;
+
+/** Credits and hide marks for keys, stored or not (an unflushed item has no row yet). */
+const KEY_FACTS = `
+  SELECT k.media_type, k.media_id, k.season_number, k.episode_number, ${keyFactsSql('$1', 'k')}
+  FROM unnest($2::text[], $3::int[], $4::int[], $5::int[]) AS k(media_type, media_id, season_number, episode_number)`;
+
 
 /**
  * The title rule for the given keys, whether or not they are stored yet, and its catalogue part
@@ -50,7 +77,7 @@ const ITEMS_BY_KEYS = `${ITEM_SELECT}
 /** Stored sessions with their credit per hour (epoch ms, largest playedSeconds, credit). */
 const SESSIONS_BY_IDS = `
   SELECT session_id, media_type, media_id, season_number, episode_number, max_played_s, credited_s,
-         first_at, last_at, completed, erased_s,
+         first_at, last_at, erased_s, peak_progress, peak_time_s, current_time_s, total_duration_s, is_play, counted,
          COALESCE((SELECT json_agg(json_build_array(EXTRACT(EPOCH FROM sh.hour) * 1000, sh.max_played_s, sh.credited_s))
                    FROM watch_session_hours sh WHERE sh.session_id = ws.id), '[]') AS hours
   FROM watch_sessions ws
@@ -84,15 +111,15 @@ const CATALOG_RUNTIME = `
   ) AS runtime`;
 
 const MARK_WATCHED_EXISTING = `
-  UPDATE watch_history SET current_time_s = total_duration_s, progress = 100, finished = true,
+  UPDATE watch_history SET current_time_s = total_duration_s, progress = 100, finished = true, has_play = true,
          position_at = GREATEST(position_at, $6), last_watched_at = GREATEST(last_watched_at, $6)
   WHERE user_id = $1 AND media_type = $2 AND media_id = $3
     AND season_number IS NOT DISTINCT FROM $4::int AND episode_number IS NOT DISTINCT FROM $5::int`;
 
 const MARK_WATCHED_NEW = `
   INSERT INTO watch_history (user_id, media_type, media_id, season_number, episode_number, current_time_s,
-                             total_duration_s, progress, finished, position_at, first_watched_at, last_watched_at)
-  VALUES ($1, $2, $3, $4, $5, $7, $7, 100, true, $6, $6, $6)
+                             total_duration_s, progress, finished, position_at, first_watched_at, last_watched_at, has_play)
+  VALUES ($1, $2, $3, $4, $5, $7, $7, 100, true, $6, $6, $6, true)
   ON CONFLICT (user_id, media_type, media_id, season_number, episode_number) DO NOTHING`;
 
 const MARK_UNWATCHED = `
@@ -125,7 +152,7 @@ const TOMBSTONE = `
 
 /** The sessions of a deleted item or show: kept only as a baseline for sessions that go on. */
 const ERASE_SESSIONS = `
-  UPDATE watch_sessions SET erased = true
+  UPDATE watch_sessions SET erased = true, is_play = false
   WHERE user_id = $1 AND media_type = $2 AND media_id = $3
     AND ($4::int IS NULL OR (season_number = $4 AND episode_number = $5))`;
 
@@ -151,8 +178,35 @@ const DELETE_ITEMS = `
   WHERE user_id = $1 AND media_type = $2 AND media_id = $3
     AND ($4::int IS NULL OR (season_number = $4 AND episode_number = $5))`;
 
+/** Hide marks of a deleted item or show (a show's own mark and its episodes'). */
+const DELETE_HIDDEN = `
+  DELETE FROM history_hidden
+  WHERE user_id = $1 AND media_type = $2 AND media_id = $3
+    AND ($4::int IS NULL OR (season_number = $4 AND episode_number = $5))`;
+
+/**
+ * Hides an item, or a show (season and episode NULL), if the user has a history row for it: a
+ * heartbeat of it received after `hidden_at` unhides it (the flush removes the mark).
+ */
+const HIDE = `
+  INSERT INTO history_hidden (user_id, media_type, media_id, season_number, episode_number, hidden_at)
+  SELECT $1, $2, $3, $4, $5, $6
+  WHERE EXISTS (SELECT 1 FROM watch_history h
+                WHERE h.user_id = $1 AND h.media_type = $2 AND h.media_id = $3
+                  AND ($4::int IS NULL OR (h.season_number = $4 AND h.episode_number = $5)))
+  ON CONFLICT (user_id, media_type, media_id, season_number, episode_number)
+    DO UPDATE SET hidden_at = GREATEST(history_hidden.hidden_at, EXCLUDED.hidden_at)
+  RETURNING 1`;
+
+const HAS_HISTORY = `
+  SELECT EXISTS (SELECT 1 FROM watch_history h
+                 WHERE h.user_id = $1 AND h.media_type = $2 AND h.media_id = $3
+                   AND ($4::int IS NULL OR (h.season_number = $4 AND h.episode_number = $5))) AS found`;
+
 const DELETE_ALL = [
   `DELETE FROM watch_history WHERE user_id = $1`,
+  `DELETE FROM history_hidden WHERE user_id = $1`,
+  `DELETE FROM user_settings WHERE user_id = $1`,
   `DELETE FROM watch_buckets WHERE user_id = $1`,
   `DELETE FROM watch_sessions WHERE user_id = $1`,
 ];
@@ -184,6 +238,10 @@ interface ItemRow {
   total_played_s: number;
   position_at: Date;
   last_watched_at: Date;
+  has_play: boolean;
+  credits_start: number | null;
+  item_hidden_at: Date | null;
+  show_hidden_at: Date | null;
   cursor_at: string;
 }
 
@@ -197,22 +255,40 @@ interface SessionRow {
   credited_s: number;
   first_at: Date;
   last_at: Date;
-  completed: boolean;
   erased_s: number;
+  peak_progress: number;
+  peak_time_s: number;
+  current_time_s: number | null;
+  total_duration_s: number | null;
+  is_play: boolean;
+  counted: boolean;
   hours: [number, number, number][];
 }
 
-/** A stored item with its position in the keyset order. */
-export interface ListedItem extends StoredItem {
+/** What a read needs to know of an item besides its stored row: credits and hide marks (epoch ms). */
+export interface KeyFacts {
+  creditsStart: number | null;
+  itemHiddenAt: number | null;
+  showHiddenAt: number | null;
+}
+
+/** A stored item with its read-time facts and its position in the keyset order. */
+export interface ListedItem extends StoredItem, KeyFacts {
   cursor: { at: string; id: string };
 }
 
 export interface ListFilter {
   mediaType?: MediaType;
   finished?: boolean;
+  /** The user's finished percentage, for the `finished` filter. */
+  finishedPercent: number;
   after?: { at: string; id: string };
+  /** Only items last watched at or after this (epoch ms). */
+  watchedSince?: number;
+  onlyPlays?: boolean;
   limit: number;
 }
+
 
 export interface NextEpisode {
   showId: number;
@@ -238,9 +314,28 @@ export class HistoryRepository {
 
   async list(userId: string, f: ListFilter): Promise<ListedItem[]> {
     const rows = (await this.dataSource.query(LIST_PAGE, [
-      userId, f.mediaType ?? null, f.finished ?? null, f.after?.at ?? null, f.after?.id ?? null, f.limit,
+      userId, f.mediaType ?? null, f.finished ?? null, f.after?.at ?? null, f.after?.id ?? null, f.limit, f.finishedPercent,
+      f.watchedSince === undefined ? null : new Date(f.watchedSince), f.onlyPlays ?? false,
     ])) as ItemRow[];
     return rows.map(toListedItem);
+  }
+
+  /** Per `itemKeyString`: credits and hide marks of the given keys of this user. */
+  async keyFacts(userId: string, keys: Omit<ItemKey, 'userId'>[]): Promise<Map<string, KeyFacts>> {
+    if (!keys.length) return new Map();
+    const rows = (await this.dataSource.query(KEY_FACTS, [
+      userId, keys.map((k) => k.mediaType), keys.map((k) => k.mediaId), keys.map((k) => k.seasonNumber), keys.map((k) => k.episodeNumber),
+    ])) as (KeyRow & { credits_start: number | null; item_hidden_at: Date | null; show_hidden_at: Date | null })[];
+    return new Map(rows.map((r) => [keyOf(userId, r), factsOf(r)]));
+  }
+
+  /** Hides (or, `hide` false, unhides) an item or a whole show. False when the user never watched it. */
+  async setHidden(key: ItemKey, hide: boolean, at: Date): Promise<boolean> {
+    const params = [key.userId, key.mediaType, key.mediaId, key.seasonNumber, key.episodeNumber];
+    if (hide) return ((await this.dataSource.query(HIDE, [...params, at])) as unknown[]).length > 0;
+    const [{ found }] = (await this.dataSource.query(HAS_HISTORY, params)) as { found: boolean }[];
+    if (found) await this.dataSource.query(DELETE_HIDDEN, params);
+    return found;
   }
 
   /** Stored items for the given keys, and the stored state of the given sessions of this user. */
@@ -286,8 +381,9 @@ export class HistoryRepository {
     const sessions = new Map<string, StoredSession>();
     for (const s of sessionRows) {
       sessions.set(sessionKeyString(itemKeyOfRow(userId, s), s.session_id), {
-        maxPlayed: s.max_played_s, credited: s.credited_s, firstAt: s.first_at.getTime(), lastAt: s.last_at.getTime(), completed: s.completed,
-        erased: s.erased_s, hours: new Map(s.hours.map(([h, max, credited]) => [Number(h), { maxPlayed: max, credited }])),
+        maxPlayed: s.max_played_s, credited: s.credited_s, firstAt: s.first_at.getTime(), lastAt: s.last_at.getTime(),
+        peakProgress: s.peak_progress, peakTime: s.peak_time_s, currentTime: s.current_time_s, totalDuration: s.total_duration_s,
+        isPlay: s.is_play, counted: s.counted, erased: s.erased_s, hours: new Map(s.hours.map(([h, max, credited]) => [Number(h), { maxPlayed: max, credited }])),
       });
     }
     return { items, sessions, erased, used: new Map(usedRows.map((r) => [Number(r.hour), r.seconds])) };
@@ -348,6 +444,7 @@ export class HistoryRepository {
       }
       const params = [userId, scope.mediaType, scope.mediaId, scope.seasonNumber, scope.episodeNumber];
       await m.query(ERASE_SESSIONS, params);
+      await m.query(DELETE_HIDDEN, params);
       return affected(await m.query(DELETE_ITEMS, params));
     });
   }
@@ -393,6 +490,16 @@ function toListedItem(r: ItemRow): ListedItem {
     totalPlayedSeconds: r.total_played_s,
     positionAt: r.position_at.getTime(),
     lastWatchedAt: r.last_watched_at.getTime(),
+    hasPlay: r.has_play,
+    ...factsOf(r),
     cursor: { at: r.cursor_at, id: String(r.id) },
+  };
+}
+
+function factsOf(r: { credits_start: number | null; item_hidden_at: Date | null; show_hidden_at: Date | null }): KeyFacts {
+  return {
+    creditsStart: r.credits_start,
+    itemHiddenAt: r.item_hidden_at ? r.item_hidden_at.getTime() : null,
+    showHiddenAt: r.show_hidden_at ? r.show_hidden_at.getTime() : null,
   };
 }

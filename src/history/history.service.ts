@@ -1,18 +1,20 @@
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { SettingsService } from '../settings/settings.service.js';
 import { IngestRegistry } from '../watch/ingest-registry.js';
+import type { EffectiveSettings } from '../watch/settings.js';
 import { itemKeyString, sessionKeyString, showKeyString, type ItemKey, type MediaType } from '../watch/item-key.js';
 import { applyPendingForUser, type StoredItem, type StoredSession } from '../watch/overlay.js';
 import type { PendingItem } from '../watch/pending.js';
 import { hourlyCeilingSeconds } from '../watch/plausibility.js';
-import { isResumable, resumeAt, type ProgressThresholds } from '../watch/progress.js';
-import { round } from '../watch/time.js';
+import { isResumable, reachedFinish, resumeAt, type ProgressThresholds } from '../watch/progress.js';
+import { DAY_MS, round } from '../watch/time.js';
 import { overlayTitle } from '../watch/title.js';
 import { UNFLUSHED_ITEMS, type UnflushedItems } from '../watch/unflushed-items.js';
 import type { HistoryItemResponse } from './dto/history-item.schema.js';
 import { encodeCursor, type HistoryCursor } from './history-cursor.js';
-import { HistoryRepository, type DeleteScope, type ListedItem } from './history.repository.js';
+import { HistoryRepository, type DeleteScope, type KeyFacts, type ListedItem } from './history.repository.js';
 
 export interface HistoryPage {
   items: HistoryItemResponse[];
@@ -20,6 +22,22 @@ export interface HistoryPage {
 }
 
 export type ContinueItem = HistoryItemResponse & { reason: 'resume' | 'next-episode' };
+
+/** A stored or overlaid item with what reads judge at read time. */
+type ReadItem = StoredItem & KeyFacts;
+
+/**
+ * One read's view of a user: their thresholds now (settings, else the service's) and the receipt
+ * times of their unflushed data (a heartbeat received after a hide unhides, SPEC §7).
+ */
+interface ReadContext {
+  settings: EffectiveSettings;
+  thresholds: Omit<ProgressThresholds, 'creditsStart'>;
+  continueWatchingDays: number;
+  pending: PendingItem[];
+  receivedByKey: Map<string, number>;
+  receivedByShow: Map<string, number>;
+}
 
 /** Rows read per step when walking the history newest-first for continue-watching. */
 const WALK_CHUNK = 50;
@@ -33,6 +51,7 @@ export class HistoryService {
     @Inject(UNFLUSHED_ITEMS) private readonly ingest: UnflushedItems,
     private readonly clock: Clock,
     private readonly registry: IngestRegistry,
+    private readonly settings: SettingsService,
   ) {}
 
   /**
@@ -41,18 +60,20 @@ export class HistoryService {
    * harmless because applying it again changes nothing.
    */
   async getItem(key: ItemKey): Promise<HistoryItemResponse> {
+    const ctx = await this.context(key.userId);
     const unflushed = this.ingest.unflushed(key);
+    let item: ReadItem | undefined;
     if (!unflushed) {
       const { items } = await this.repository.findItems(key.userId, [key], []);
-      const item = items.get(itemKeyString(key));
-      if (!item) throw new NotFoundException('Never watched');
-      return this.toResponse(item);
+      const stored = items.get(itemKeyString(key));
+      item = stored && { ...stored, ...(await this.repository.keyFacts(key.userId, [key])).get(itemKeyString(key))! };
+    } else {
+      // All of the user's unflushed items: the per-user ceiling shares an hour's room among them.
+      const wanted = itemKeyString(key);
+      item = (await this.overlay(key.userId, ctx)).find((i) => itemKeyString(i) === wanted);
     }
-    // All of the user's unflushed items: the per-user ceiling shares an hour's room among them.
-    const wanted = itemKeyString(key);
-    const merged = (await this.overlay(key.userId, this.ingest.unflushedForUser(key.userId))).find((i) => itemKeyString(i) === wanted);
-    if (!merged) throw new NotFoundException('Never watched');
-    return this.toResponse(merged);
+    if (!item) throw new NotFoundException('Never watched');
+    return this.toResponse(item, ctx);
   }
 
   /**
@@ -60,14 +81,17 @@ export class HistoryService {
    * yet (read-your-own-writes); later pages come from the database only.
    */
   async list(userId: string, q: { limit: number; cursor?: HistoryCursor; mediaType?: MediaType; finished?: boolean }): Promise<HistoryPage> {
+    const ctx = await this.context(userId);
     const after = q.cursor;
-    const rows = await this.repository.list(userId, { mediaType: q.mediaType, finished: q.finished, after, limit: q.limit });
+    const rows = await this.repository.list(userId, {
+      mediaType: q.mediaType, finished: q.finished, finishedPercent: ctx.thresholds.finishedPercent, after, limit: q.limit,
+    });
     const full = rows.length === q.limit;
-    let shown: StoredItem[] = rows;
+    let shown: ReadItem[] = rows;
     let lastDbShown = rows[rows.length - 1];
     if (!after) {
-      const fresh = (await this.overlay(userId, this.ingest.unflushedForUser(userId))).filter(
-        (i) => (!q.mediaType || i.mediaType === q.mediaType) && (q.finished === undefined || i.finished === q.finished),
+      const fresh = (await this.overlay(userId, ctx)).filter(
+        (i) => (!q.mediaType || i.mediaType === q.mediaType) && (q.finished === undefined || this.isFinished(i, ctx) === q.finished),
       );
       if (fresh.length) {
         const freshKeys = new Set(fresh.map(itemKeyString));
@@ -78,32 +102,37 @@ export class HistoryService {
       }
     }
     return {
-      items: shown.map((i) => this.toResponse(i)),
+      items: shown.map((i) => this.toResponse(i, ctx)),
       nextCursor: full && lastDbShown ? encodeCursor(lastDbShown.cursor) : null,
     };
   }
 
   /**
-   * Items to continue, newest first, one per show: the show's most recent episode when it is
-   * between MIN_RESUME_PERCENT and FINISHED_PERCENT, or the next episode when that one is finished
-   * and the catalogue knows what comes next. Walks the history newest-first through its index,
-   * a chunk at a time, and stops as soon as it has enough.
+   * Items to continue, newest first, one per show (SPEC §5, §7). Items without a play are left
+   * out; the first remaining item of a show (a movie is its own group) decides the group: nothing
+   * when it is hidden, stale or not worth resuming, `resume` when it is, `next-episode` when it is
+   * a finished episode and the catalogue knows the next one. Walks the history newest-first
+   * through its index, a chunk at a time, from the stale bound on, and stops when it has enough.
    */
   async continueWatching(userId: string, limit: number): Promise<ContinueItem[]> {
-    const fresh = await this.overlay(userId, this.ingest.unflushedForUser(userId));
+    const ctx = await this.context(userId);
+    const since = ctx.continueWatchingDays > 0 ? this.clock.now() - ctx.continueWatchingDays * DAY_MS : undefined;
+    const fresh = (await this.overlay(userId, ctx)).filter((i) => i.hasPlay && (since === undefined || i.lastWatchedAt >= since));
     const freshKeys = new Set(fresh.map(itemKeyString));
     fresh.sort((a, b) => b.lastWatchedAt - a.lastWatchedAt);
     const seenShows = new Set<string>();
-    const picked: { item: StoredItem; reason: 'resume' | 'next-after' }[] = [];
+    const picked: { item: ReadItem; reason: 'resume' | 'next-after' }[] = [];
     let resumeCount = 0;
-    const consider = (item: StoredItem) => {
+    const consider = (item: ReadItem) => {
       const group = item.mediaType === 'tv' ? showKeyString(item) : itemKeyString(item);
       if (seenShows.has(group)) return;
       seenShows.add(group);
-      if (isResumable(item, this.thresholds)) {
+      if (this.isHidden(item, ctx)) return;
+      const finished = this.isFinished(item, ctx);
+      if (isResumable({ ...item, finished }, { ...ctx.thresholds, creditsStart: item.creditsStart })) {
         picked.push({ item, reason: 'resume' });
         resumeCount++;
-      } else if (item.mediaType === 'tv' && item.finished) {
+      } else if (item.mediaType === 'tv' && finished) {
         picked.push({ item, reason: 'next-after' });
       }
     };
@@ -111,14 +140,16 @@ export class HistoryService {
     let after: ListedItem['cursor'] | undefined;
     let result: ContinueItem[] = [];
     for (let step = 0; step < WALK_MAX_STEPS; step++) {
-      const rows = await this.repository.list(userId, { after, limit: WALK_CHUNK });
+      const rows = await this.repository.list(userId, {
+        after, limit: WALK_CHUNK, finishedPercent: ctx.thresholds.finishedPercent, watchedSince: since, onlyPlays: true,
+      });
       const lastAt = rows.length === WALK_CHUNK ? rows[rows.length - 1].lastWatchedAt : -Infinity;
       for (const row of rows) {
         while (fresh.length && fresh[0].lastWatchedAt >= row.lastWatchedAt) consider(fresh.shift()!);
         if (!freshKeys.has(itemKeyString(row))) consider(row);
       }
       while (fresh.length && fresh[0].lastWatchedAt >= lastAt) consider(fresh.shift()!);
-      result = await this.resolve(picked);
+      result = await this.resolve(picked, ctx);
       if (result.length >= limit || rows.length < WALK_CHUNK) break;
       after = rows[rows.length - 1].cursor;
       // Enough resumable entries already: next-episode candidates further down cannot beat them.
@@ -134,6 +165,17 @@ export class HistoryService {
     const ok = watched ? await this.repository.markWatched(key, at) : await this.repository.markUnwatched(key, at);
     if (!ok) throw new NotFoundException(watched ? 'Never watched, and the catalogue does not know its duration' : 'Never watched');
     return this.getItem(key);
+  }
+
+  /**
+   * Hides (or unhides) an item, or a whole show when the key has no season/episode. What is
+   * pending for the user is stored first: the item then exists if it was watched, and those
+   * heartbeats, received before the hide, do not undo it.
+   */
+  async setHidden(key: ItemKey, hide: boolean): Promise<void> {
+    if (this.ingest.unflushedForUser(key.userId).length) await this.ingest.flushUser(key.userId);
+    const found = await this.repository.setHidden(key, hide, new Date(this.clock.now()));
+    if (!found) throw new NotFoundException('Never watched');
   }
 
   /**
@@ -156,28 +198,31 @@ export class HistoryService {
   }
 
   async export(userId: string) {
-    const history: StoredItem[] = [];
+    const ctx = await this.context(userId);
+    const history: ReadItem[] = [];
     let after: ListedItem['cursor'] | undefined;
     for (;;) {
-      const rows = await this.repository.list(userId, { after, limit: 1000 });
+      const rows = await this.repository.list(userId, { after, limit: 1000, finishedPercent: ctx.thresholds.finishedPercent });
       history.push(...rows);
       if (rows.length < 1000) break;
       after = rows[rows.length - 1].cursor;
     }
-    const fresh = await this.overlay(userId, this.ingest.unflushedForUser(userId));
+    const fresh = await this.overlay(userId, ctx);
     const freshKeys = new Set(fresh.map(itemKeyString));
     const items = [...fresh, ...history.filter((h) => !freshKeys.has(itemKeyString(h)))].sort((a, b) => b.lastWatchedAt - a.lastWatchedAt);
     const raw = await this.repository.exportRaw(userId);
     return {
       userId,
       exportedAt: new Date(this.clock.now()).toISOString(),
-      history: items.map((i) => this.toResponse(i)),
+      settings: ctx.settings,
+      history: items.map((i) => this.toResponse(i, ctx)),
       sessions: raw.sessions,
       hourlyStatistics: raw.hourly,
     };
   }
 
-  toResponse(item: StoredItem): HistoryItemResponse {
+  toResponse(item: ReadItem, ctx: ReadContext): HistoryItemResponse {
+    const finished = this.isFinished(item, ctx);
     return {
       mediaType: item.mediaType,
       mediaId: item.mediaId,
@@ -187,26 +232,63 @@ export class HistoryService {
       currentTime: round(item.currentTime, 3),
       totalDuration: round(item.totalDuration, 3),
       progress: item.progress,
-      resumeAt: round(resumeAt(item, this.thresholds), 3),
+      resumeAt: round(resumeAt({ ...item, finished }, { ...ctx.thresholds, creditsStart: item.creditsStart }), 3),
       totalPlayedSeconds: round(item.totalPlayedSeconds, 3),
-      finished: item.finished,
+      finished,
       completedCount: item.completedCount,
       lastWatchedAt: new Date(item.lastWatchedAt).toISOString(),
+      hidden: this.isHidden(item, ctx),
     };
   }
 
-  private get thresholds(): ProgressThresholds {
-    return { finishedPercent: this.config.FINISHED_PERCENT, minResumePercent: this.config.MIN_RESUME_PERCENT };
+  /** Finished at read time: the user's percentage now, or the catalogue's credits. */
+  private isFinished(item: ReadItem, ctx: ReadContext): boolean {
+    return reachedFinish(item.progress, Math.min(item.currentTime, item.totalDuration), {
+      finishedPercent: ctx.thresholds.finishedPercent, creditsStart: item.creditsStart,
+    });
+  }
+
+  /** Hidden, unless a heartbeat of it (a hidden show: of any episode) was received after the hide and is not flushed yet. */
+  private isHidden(item: ReadItem, ctx: ReadContext): boolean {
+    const itemHidden = item.itemHiddenAt !== null && !((ctx.receivedByKey.get(itemKeyString(item)) ?? -Infinity) > item.itemHiddenAt);
+    const showHidden = item.showHiddenAt !== null && !((ctx.receivedByShow.get(showKeyString(item)) ?? -Infinity) > item.showHiddenAt);
+    return itemHidden || showHidden;
+  }
+
+  private async context(userId: string): Promise<ReadContext> {
+    const settings = await this.settings.effective(userId);
+    const pending = this.ingest.unflushedForUser(userId);
+    const receivedByKey = new Map<string, number>();
+    const receivedByShow = new Map<string, number>();
+    for (const p of pending) {
+      receivedByKey.set(itemKeyString(p), p.receivedAt);
+      const show = showKeyString(p);
+      receivedByShow.set(show, Math.max(receivedByShow.get(show) ?? -Infinity, p.receivedAt));
+    }
+    return {
+      settings,
+      thresholds: {
+        finishedPercent: settings.finishedPercent,
+        minResumePercent: settings.minResumePercent,
+        minResumeDuration: this.config.MIN_RESUME_DURATION_SECONDS,
+      },
+      continueWatchingDays: settings.continueWatchingDays,
+      pending,
+      receivedByKey,
+      receivedByShow,
+    };
   }
 
   /** Stored items with unflushed heartbeats applied, as the flush will apply them. */
-  private async overlay(userId: string, pending: PendingItem[]): Promise<StoredItem[]> {
+  private async overlay(userId: string, ctx: ReadContext): Promise<ReadItem[]> {
+    const pending = ctx.pending;
     if (!pending.length) return [];
     const sessionIds = pending.flatMap((p) => [...p.sessions.keys()]);
     const hours = [...new Set(pending.flatMap((p) => [...p.sessions.values()].flatMap((s) => [...s.hours.keys()])))];
-    const [{ items, sessions, erased, used }, titles] = await Promise.all([
+    const [{ items, sessions, erased, used }, titles, facts] = await Promise.all([
       this.repository.findItems(userId, pending, sessionIds, hours),
       this.repository.itemTitles(pending),
+      this.repository.keyFacts(userId, pending),
     ]);
     const inputs = pending.map((p) => {
       const key = itemKeyString(p);
@@ -215,19 +297,22 @@ export class HistoryService {
         const s = sessions.get(sessionKeyString(p, id));
         if (s) own.set(id, s);
       }
-      return { pending: p, stored: items.get(key) ?? null, storedSessions: own, erasedAt: erased.get(key) ?? null };
+      const point = { finishedPercent: ctx.thresholds.finishedPercent, creditsStart: facts.get(key)?.creditsStart ?? null };
+      return { pending: p, stored: items.get(key) ?? null, storedSessions: own, erasedAt: erased.get(key) ?? null, point };
     });
     const ceiling = { maxPerHour: hourlyCeilingSeconds(this.config.MAX_STREAMS_PER_USER), used };
+    const rules = { finishedPercent: this.config.FINISHED_PERCENT, minPlaySeconds: this.config.MIN_PLAY_SECONDS };
     // The title rule with the unflushed heartbeats in it: the catalogue, else the newest title heard.
-    return applyPendingForUser(inputs, this.config.FINISHED_PERCENT, ceiling).flatMap((merged, n) => {
+    return applyPendingForUser(inputs, rules, ceiling).flatMap((merged, n) => {
       if (!merged) return [];
       const p = pending[n];
       const t = titles.get(showKeyString(p));
-      return [{ ...merged, title: overlayTitle({ catalog: t?.catalog ?? null, unflushed: p.title, stored: t?.rule ?? null, fallback: merged.title }) }];
+      const f = facts.get(itemKeyString(p)) ?? { creditsStart: null, itemHiddenAt: null, showHiddenAt: null };
+      return [{ ...merged, ...f, title: overlayTitle({ catalog: t?.catalog ?? null, unflushed: p.title, stored: t?.rule ?? null, fallback: merged.title }) }];
     });
   }
 
-  private async resolve(picked: { item: StoredItem; reason: 'resume' | 'next-after' }[]): Promise<ContinueItem[]> {
+  private async resolve(picked: { item: ReadItem; reason: 'resume' | 'next-after' }[], ctx: ReadContext): Promise<ContinueItem[]> {
     const finishedEpisodes = picked.filter((p) => p.reason === 'next-after').map((p) => p.item);
     const next = await this.repository.nextEpisodes(
       finishedEpisodes.map((e) => ({ showId: e.mediaId, seasonNumber: e.seasonNumber!, episodeNumber: e.episodeNumber! })),
@@ -236,7 +321,7 @@ export class HistoryService {
     const out: ContinueItem[] = [];
     for (const { item, reason } of picked) {
       if (reason === 'resume') {
-        out.push({ ...this.toResponse(item), reason: 'resume' });
+        out.push({ ...this.toResponse(item, ctx), reason: 'resume' });
         continue;
       }
       const n = nextByShow.get(item.mediaId);
@@ -245,7 +330,7 @@ export class HistoryService {
         mediaType: 'tv', mediaId: item.mediaId, seasonNumber: n.seasonNumber, episodeNumber: n.episodeNumber,
         title: n.showTitle ?? item.title, currentTime: 0, totalDuration: n.runtimeSeconds ?? 0, progress: 0, resumeAt: 0,
         totalPlayedSeconds: 0, finished: false, completedCount: 0,
-        lastWatchedAt: new Date(item.lastWatchedAt).toISOString(), reason: 'next-episode',
+        lastWatchedAt: new Date(item.lastWatchedAt).toISOString(), hidden: false, reason: 'next-episode',
       });
     }
     return out;

@@ -12,7 +12,7 @@ import type { Heartbeat } from './heartbeat.js';
 import type { PendingItem } from './pending-item.js';
 import { PendingStore } from './pending-store.js';
 
-const FINISHED = 90;
+
 const hb = (over: Partial<Heartbeat> = {}): Heartbeat => ({
   sessionId: 's1', mediaType: 'movie', mediaId: 1, seasonNumber: null, episodeNumber: null,
   currentTime: 100, totalDuration: 1000, playedSeconds: 10, event: 'progress', ...over,
@@ -54,7 +54,7 @@ describe('FlushScheduler', () => {
 
   function make(over: Partial<FlushOptions> = {}) {
     clock = new FakeClock().manualTimers();
-    store = new PendingStore(FINISHED);
+    store = new PendingStore();
     writer = new FakeWriter();
     setAside = [];
     logs = [];
@@ -271,7 +271,7 @@ describe('FlushScheduler', () => {
     beforeEach(() => make({ flushIntervalMs: 0 }));
 
     it('writes a request before answering, one item per key', async () => {
-      await scheduler.writeNow('u', [hb({ playedSeconds: 5 }), hb({ playedSeconds: 9 }), hb({ mediaId: 2 })], clock.now(), FINISHED);
+      await scheduler.writeNow('u', [hb({ playedSeconds: 5 }), hb({ playedSeconds: 9 }), hb({ mediaId: 2 })], clock.now());
       expect(writer.batches.map((b) => b.map((i) => [i.mediaId, i.sessions.get('s1')!.maxPlayed]))).toEqual([[[1, 9], [2, 10]]]);
       expect(store.size).toBe(0);
       expect(logs.filter((l) => l.level === 'log')).toEqual([]); // per-request flush lines are debug
@@ -279,7 +279,7 @@ describe('FlushScheduler', () => {
 
     it('queues what it could not write, for the interval to retry', async () => {
       writer.answer = () => Promise.reject(dbError('ECONNREFUSED'));
-      await scheduler.writeNow('u', [hb()], clock.now(), FINISHED);
+      await scheduler.writeNow('u', [hb()], clock.now());
       expect(store.size).toBe(1);
       expect(scheduler.retryAfterSeconds()).toBe(1);
       writer.answer = async () => undefined;

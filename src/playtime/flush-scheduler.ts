@@ -137,10 +137,10 @@ export class FlushScheduler extends EventEmitter<{ flushEnd: [FlushEnd] }> {
   }
 
   /** Write-through: one flush per request before answering; what fails is queued. */
-  async writeNow(userId: string, heartbeats: Heartbeat[], receivedAt: number, finishedPercent: number): Promise<void> {
+  async writeNow(userId: string, heartbeats: Heartbeat[], receivedAt: number): Promise<void> {
     this.running += 1;
     try {
-      for (const item of await this.writer.write(coalesce(userId, heartbeats, receivedAt, finishedPercent))) this.store.putBack(item);
+      for (const item of await this.writer.write(coalesce(userId, heartbeats, receivedAt))) this.store.putBack(item);
     } finally {
       this.running -= 1;
     }

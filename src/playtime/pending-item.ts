@@ -6,8 +6,8 @@
  */
 import type { Heartbeat } from './heartbeat.js';
 import { itemKeyString } from '../watch/item-key.js';
-import type { Device, PendingItem, PendingSession, ReceiptCheckpoint, SessionState } from '../watch/pending.js';
-import { isFinished, progressOf } from '../watch/progress.js';
+import type { Device, PendingItem, PendingSession, ReceiptCheckpoint, SessionPosition, SessionState } from '../watch/pending.js';
+import { progressOf } from '../watch/progress.js';
 import { hourOf } from '../watch/time.js';
 
 export type { PendingItem } from '../watch/pending.js';
@@ -20,7 +20,7 @@ export type { PendingItem } from '../watch/pending.js';
  */
 export const MAX_RECEIPT_CHECKPOINTS = 8;
 
-export function newPendingItem(userId: string, hb: Heartbeat, receivedAt: number, finishedPercent: number): PendingItem {
+export function newPendingItem(userId: string, hb: Heartbeat, receivedAt: number): PendingItem {
   const item: PendingItem = {
     key: '',
     userId,
@@ -39,7 +39,7 @@ export function newPendingItem(userId: string, hb: Heartbeat, receivedAt: number
     sessions: new Map(),
   };
   item.key = itemKeyString(item);
-  addHeartbeat(item, hb, receivedAt, finishedPercent);
+  addHeartbeat(item, hb, receivedAt);
   return item;
 }
 
@@ -47,20 +47,20 @@ export function newPendingItem(userId: string, hb: Heartbeat, receivedAt: number
  * Folds one heartbeat into the pending item of its key, creating the item on its first heartbeat:
  * so a batch never holds a key twice. Returns the item when it is new.
  */
-export function foldHeartbeat(items: Map<string, PendingItem>, userId: string, hb: Heartbeat, receivedAt: number, finishedPercent: number): PendingItem | null {
+export function foldHeartbeat(items: Map<string, PendingItem>, userId: string, hb: Heartbeat, receivedAt: number): PendingItem | null {
   const key = itemKeyString({ userId, ...hb });
   const item = items.get(key);
   if (item) {
-    addHeartbeat(item, hb, receivedAt, finishedPercent);
+    addHeartbeat(item, hb, receivedAt);
     return null;
   }
-  const created = newPendingItem(userId, hb, receivedAt, finishedPercent);
+  const created = newPendingItem(userId, hb, receivedAt);
   items.set(key, created);
   return created;
 }
 
 /** Folds one heartbeat into the item: order of arrival never matters, only event times and maxima. */
-export function addHeartbeat(item: PendingItem, hb: Heartbeat, receivedAt: number, finishedPercent: number): void {
+export function addHeartbeat(item: PendingItem, hb: Heartbeat, receivedAt: number): void {
   const at = hb.occurredAt ? hb.occurredAt.getTime() : receivedAt;
   const currentTime = Math.min(hb.currentTime, hb.totalDuration);
   // Ties go to the later arrival: the same instant from two devices, last write wins.
@@ -76,14 +76,17 @@ export function addHeartbeat(item: PendingItem, hb: Heartbeat, receivedAt: numbe
   item.firstAt = Math.min(item.firstAt, at);
   item.receivedAt = Math.max(item.receivedAt, receivedAt);
   item.firstReceivedAt = Math.min(item.firstReceivedAt, receivedAt);
-  const reached = isFinished(progressOf(currentTime, hb.totalDuration), finishedPercent);
-  const state: SessionState = { maxPlayed: hb.playedSeconds, firstAt: at, lastAt: at, completed: reached };
+  const state: SessionState = {
+    maxPlayed: hb.playedSeconds, firstAt: at, lastAt: at, peakProgress: progressOf(currentTime, hb.totalDuration), peakTime: currentTime,
+  };
+  const position = { currentTime, totalDuration: hb.totalDuration, fromTime: currentTime, lastEvent: hb.event };
   let s = item.sessions.get(hb.sessionId);
   if (s) {
+    foldPosition(s, s, position, state);
     foldState(s, state);
     foldReceipt(s.receipts, receivedAt, state);
   } else {
-    s = { ...state, receipts: [{ ...state, at: receivedAt }], hours: new Map(), device: null, deviceAt: Infinity };
+    s = { ...state, ...position, receipts: [{ ...state, at: receivedAt }], hours: new Map(), device: null, deviceAt: Infinity };
     item.sessions.set(hb.sessionId, s);
   }
   foldHour(s.hours, hourOf(at), hb.playedSeconds);
@@ -107,7 +110,21 @@ function foldState(into: SessionState, from: SessionState): void {
   into.maxPlayed = Math.max(into.maxPlayed, from.maxPlayed);
   into.firstAt = Math.min(into.firstAt, from.firstAt);
   into.lastAt = Math.max(into.lastAt, from.lastAt);
-  into.completed ||= from.completed;
+  into.peakProgress = Math.max(into.peakProgress, from.peakProgress);
+  into.peakTime = Math.max(into.peakTime, from.peakTime);
+}
+
+/**
+ * The session's position is its latest heartbeat's (by event time; a tie goes to what arrives
+ * later), its `fromTime` its earliest heartbeat's. Call before `foldState` moves the span.
+ */
+function foldPosition(into: SessionPosition, span: SessionState, from: SessionPosition, fromSpan: SessionState): void {
+  if (fromSpan.lastAt >= span.lastAt) {
+    into.currentTime = from.currentTime;
+    into.totalDuration = from.totalDuration;
+    into.lastEvent = from.lastEvent;
+  }
+  if (fromSpan.firstAt < span.firstAt) into.fromTime = from.fromTime;
 }
 
 /** Adds `state`, received at `at`, to the checkpoint at `at` (made if missing) and to every later one. */
@@ -141,6 +158,7 @@ export function mergeInto(into: PendingItem, from: PendingItem): void {
     if (!t) {
       into.sessions.set(id, cloneSession(s));
     } else {
+      foldPosition(t, t, s, s);
       foldState(t, s);
       foldDevice(t, s.device, s.deviceAt);
       for (const [hour, played] of s.hours) foldHour(t.hours, hour, played);

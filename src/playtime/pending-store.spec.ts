@@ -2,7 +2,7 @@ import { FakeClock } from '../../test/utils/fake-clock.js';
 import type { Heartbeat } from './heartbeat.js';
 import { PendingStore } from './pending-store.js';
 
-const FINISHED = 90;
+
 const hb = (over: Partial<Heartbeat> = {}): Heartbeat => ({
   sessionId: 's1', mediaType: 'movie', mediaId: 1, seasonNumber: null, episodeNumber: null,
   currentTime: 100, totalDuration: 1000, playedSeconds: 10, event: 'progress', ...over,
@@ -14,7 +14,7 @@ describe('PendingStore', () => {
   let store: PendingStore;
   beforeEach(() => {
     clock = new FakeClock();
-    store = new PendingStore(FINISHED);
+    store = new PendingStore();
   });
   const accept = (userId: string, ...beats: Partial<Heartbeat>[]) => store.accept(userId, beats.map(hb), clock.now());
 

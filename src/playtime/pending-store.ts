@@ -33,8 +33,6 @@ export class PendingStore {
   /** Keys pending or in flight, per user, so a user's reads can include them cheaply. */
   private byUser = new Map<string, Set<string>>();
 
-  constructor(private readonly finishedPercent: number) {}
-
   /** Items held, pending or in flight (a key in both counts twice). */
   get size(): number {
     return this.pending.size + this.inflight.size;
@@ -52,7 +50,7 @@ export class PendingStore {
   /** Folds one request's heartbeats, received at `receivedAt`, into the pending items. */
   accept(userId: string, heartbeats: Heartbeat[], receivedAt: number): void {
     for (const hb of heartbeats) {
-      const created = foldHeartbeat(this.pending, userId, hb, receivedAt, this.finishedPercent);
+      const created = foldHeartbeat(this.pending, userId, hb, receivedAt);
       if (created) this.indexUser(created);
     }
   }
@@ -229,9 +227,9 @@ export class PendingStore {
 }
 
 /** One request's heartbeats coalesced per item (a request may carry several of one item). */
-export function coalesce(userId: string, heartbeats: Heartbeat[], receivedAt: number, finishedPercent: number): PendingItem[] {
+export function coalesce(userId: string, heartbeats: Heartbeat[], receivedAt: number): PendingItem[] {
   const items = new Map<string, PendingItem>();
-  for (const hb of heartbeats) foldHeartbeat(items, userId, hb, receivedAt, finishedPercent);
+  for (const hb of heartbeats) foldHeartbeat(items, userId, hb, receivedAt);
   return [...items.values()];
 }
 

@@ -54,10 +54,10 @@ export class PlaytimeBatcher implements UnflushedItems, IngestState, OnApplicati
     private readonly schedulerRegistry: SchedulerRegistry,
     private readonly metrics: MetricsService,
   ) {
-    this.store = new PendingStore(config.FINISHED_PERCENT);
+    this.store = new PendingStore();
     this.scheduler = new FlushScheduler(
       this.store,
-      { applyBatch: (batch) => repository.applyBatch(batch, config.FINISHED_PERCENT) },
+      { applyBatch: (batch) => repository.applyBatch(batch) },
       { setAside: (item, code, message) => rejects.setAside([{ item, code, message }]) },
       clock,
       { batchSize: config.PLAYTIME_BATCH_SIZE, flushIntervalMs: config.PLAYTIME_FLUSH_INTERVAL_MS, shutdownTimeoutMs: config.SHUTDOWN_FLUSH_TIMEOUT_MS },
@@ -114,7 +114,7 @@ export class PlaytimeBatcher implements UnflushedItems, IngestState, OnApplicati
     this.heartbeatsAccepted += heartbeats.length;
     this.metrics.heartbeatsAccepted(heartbeats.length);
     if (writeThrough) {
-      await this.scheduler.writeNow(userId, heartbeats, receivedAt, this.config.FINISHED_PERCENT);
+      await this.scheduler.writeNow(userId, heartbeats, receivedAt);
       return;
     }
     this.store.accept(userId, heartbeats, receivedAt);

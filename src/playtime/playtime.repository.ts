@@ -11,7 +11,9 @@ import { compareKeys } from '../watch/item-key.js';
 import { dayLockKeySql, LOCK_IDS, userLockKeySql } from '../watch/lock-ids.js';
 import { erasedByDeleteSql, type PendingItem } from '../watch/pending.js';
 import { hourlyCeilingSeconds, plausibleCapSql } from '../watch/plausibility.js';
-import { positionState } from '../watch/progress.js';
+import { creditsStartSql } from '../watch/credits.js';
+import { userFinishedPercentSql } from '../watch/settings.js';
+import { progressSql, reachedFinishSql } from '../watch/progress.js';
 import { utcDayNumber } from '../watch/time.js';
 
 /**
@@ -97,6 +99,13 @@ export const LOCK_SESSIONS = `
  * Every part is a maximum or an addition of a delta computed from locked rows, so running the
  * same batch twice changes nothing the second time: retries are safe.
  */
+/**
+ * Whether the flushed position replaces the stored one (SPEC §7): the item's first play always
+ * takes over; otherwise a play over a play, or a non-play over a non-play, when it is as late or
+ * later (by event time). A non-play never moves an item that has a play.
+ */
+const MOVES = `((EXCLUDED.has_play AND NOT h.has_play) OR (EXCLUDED.has_play = h.has_play AND EXCLUDED.position_at >= h.position_at))`;
+
 export const APPLY_BATCH = `
   WITH items AS (
     SELECT t.*, GREATEST(
@@ -109,25 +118,26 @@ export const APPLY_BATCH = `
       (SELECT d.deleted_at FROM history_tombstones d
         WHERE d.user_id = t.user_id AND d.media_type = t.media_type AND d.media_id = t.media_id
           AND d.season_number = t.season_number AND d.episode_number = t.episode_number)
-    ) AS erased_at
+    ) AS erased_at,
+    -- the finished point in force now: the user's percentage (else the service's, $33) and the credits
+    ${userFinishedPercentSql('t.user_id', '$33::int')} AS finished_percent,
+    ${creditsStartSql('t.media_type', 't.media_id', 't.season_number', 't.episode_number')} AS credits_start
     FROM unnest(
-      $1::text[], $2::text[], $3::int[], $4::int[], $5::int[], $6::text[], $7::float8[], $8::float8[],
-      $9::int2[], $10::bool[], $11::timestamptz[], $12::timestamptz[], $13::timestamptz[]
-    ) WITH ORDINALITY AS t(user_id, media_type, media_id, season_number, episode_number, title,
-                           current_time_s, total_duration_s, progress, finished, position_at, first_at,
-                           received_at, idx)
+      $1::text[], $2::text[], $3::int[], $4::int[], $5::int[], $6::text[], $7::timestamptz[], $8::timestamptz[]
+    ) WITH ORDINALITY AS t(user_id, media_type, media_id, season_number, episode_number, title, first_at, received_at, idx)
   ),
   incoming AS (
-    SELECT * FROM unnest($14::int8[], $15::uuid[], $16::float8[], $17::timestamptz[], $18::timestamptz[], $19::bool[],
-                         $20::timestamptz[], $31::jsonb[])
-      WITH ORDINALITY AS s(item_idx, session_id, max_played_s, first_at, last_at, completed, received_at, device, session_idx)
+    SELECT * FROM unnest($9::int8[], $10::uuid[], $11::float8[], $12::timestamptz[], $13::timestamptz[], $14::int2[],
+                         $15::float8[], $16::timestamptz[], $17::jsonb[], $18::float8[], $19::float8[], $20::float8[], $21::text[])
+      WITH ORDINALITY AS s(item_idx, session_id, max_played_s, first_at, last_at, peak_progress, peak_time_s, received_at,
+                           device, current_time_s, total_duration_s, from_time_s, last_event, session_idx)
   ),
   checkpoints AS (
-    SELECT * FROM unnest($21::int8[], $22::timestamptz[], $23::float8[], $24::timestamptz[], $25::timestamptz[], $26::bool[])
-      AS c(session_idx, at, max_played_s, first_at, last_at, completed)
+    SELECT * FROM unnest($22::int8[], $23::timestamptz[], $24::float8[], $25::timestamptz[], $26::timestamptz[], $27::int2[], $28::float8[])
+      AS c(session_idx, at, max_played_s, first_at, last_at, peak_progress, peak_time_s)
   ),
   incoming_hours AS (
-    SELECT * FROM unnest($27::int8[], $28::timestamptz[], $29::float8[]) AS x(session_idx, hour, max_played_s)
+    SELECT * FROM unnest($29::int8[], $30::timestamptz[], $31::float8[]) AS x(session_idx, hour, max_played_s)
   ),
   -- per session, the last checkpoint received at or before the delete covering its item
   erased_parts AS (
@@ -138,17 +148,24 @@ export const APPLY_BATCH = `
   ),
   merged AS (
     SELECT ws.id, s.item_idx, s.session_idx, s.session_id, ws.credited_s AS old_credited, ws.erased_s AS erased_old,
-           ws.completed AS was_completed,
-           s.completed AS now_completed, s.last_at AS seen_at, s.device,
+           ws.is_play AS was_play, ws.counted AS was_counted, i.finished_percent, i.credits_start,
+           s.last_at AS seen_at, s.device, s.received_at,
            GREATEST(ws.max_played_s, s.max_played_s) AS max_played_s,
            LEAST(ws.first_at, s.first_at) AS first_at,
            GREATEST(ws.last_at, s.last_at) AS last_at,
+           GREATEST(ws.peak_progress, s.peak_progress) AS peak_progress,
+           GREATEST(ws.peak_time_s, s.peak_time_s) AS peak_time_s,
+           -- the session's position: its latest heartbeat's (a tie goes to this flush's), and its first heartbeat's
+           CASE WHEN s.last_at >= ws.last_at OR ws.current_time_s IS NULL THEN s.current_time_s ELSE ws.current_time_s END AS current_time_s,
+           CASE WHEN s.last_at >= ws.last_at OR ws.current_time_s IS NULL THEN s.total_duration_s ELSE ws.total_duration_s END AS total_duration_s,
+           CASE WHEN s.last_at >= ws.last_at OR ws.current_time_s IS NULL THEN s.last_event ELSE ws.last_event END AS last_event,
+           CASE WHEN s.first_at < ws.first_at OR ws.from_time_s IS NULL THEN s.from_time_s ELSE ws.from_time_s END AS from_time_s,
            -- what the delete erased, applied on top of the stored row: never credited
            CASE WHEN e.at IS NULL THEN ws.credited_s
                 ELSE GREATEST(ws.credited_s, LEAST(GREATEST(ws.max_played_s, e.max_played_s),
                        ${plausibleCapSql('LEAST(ws.first_at, e.first_at)', 'GREATEST(ws.last_at, e.last_at)')}))
            END AS base_credited,
-           ws.completed OR COALESCE(e.completed, false) AS base_completed,
+           COALESCE(${reachedFinishSql('e.peak_progress', 'e.peak_time_s', 'i.finished_percent', 'i.credits_start')}, false) AS erased_completed,
            ${erasedByDeleteSql('s.received_at', 'i.erased_at')} AS erased,
            NOT ${erasedByDeleteSql('i.received_at', 'i.erased_at')} AS is_live
     FROM incoming s
@@ -176,14 +193,36 @@ export const APPLY_BATCH = `
   erasure AS (
     SELECT c.*, c.erased_old + (c.base_credited - c.old_credited) AS erased_new FROM credited c
   ),
+  -- A play (SPEC §7): credited seconds past the delete reach MIN_PLAY_SECONDS ($34); never undone.
+  -- A completion counts once per play that reached the finished point, unless a delete erased it.
+  judged AS (
+    SELECT e.*, p.is_play, p.now_completed,
+           e.is_live AND NOT e.erased AND p.is_play AND p.now_completed AND NOT e.was_counted AND NOT e.erased_completed AS counts_now
+    FROM erasure e
+    CROSS JOIN LATERAL (SELECT
+      e.was_play OR (NOT e.erased AND e.new_credited - e.erased_new >= $34::float8) AS is_play,
+      ${reachedFinishSql('e.peak_progress', 'e.peak_time_s', 'e.finished_percent', 'e.credits_start')} AS now_completed) p
+  ),
+  -- Per item, the heartbeat its position comes from: the latest of its plays, or of any session
+  -- while it has no play (the upsert below keeps a play's position from non-plays).
+  positions AS (
+    SELECT DISTINCT ON (j.item_idx) j.item_idx, j.is_play, j.current_time_s, j.total_duration_s, j.last_at,
+           ${progressSql('j.current_time_s', 'j.total_duration_s')} AS progress,
+           j.finished_percent, j.credits_start
+    FROM judged j WHERE NOT j.erased
+    ORDER BY j.item_idx, j.is_play DESC, j.last_at DESC, j.received_at DESC, j.session_id DESC
+  ),
   sessions_updated AS (
     UPDATE watch_sessions ws
        SET max_played_s = e.max_played_s, first_at = e.first_at, last_at = e.last_at,
            credited_s = e.new_credited, erased_s = e.erased_new,
            completed = ws.completed OR e.now_completed, erased = e.erased,
+           peak_progress = e.peak_progress, peak_time_s = e.peak_time_s, current_time_s = e.current_time_s,
+           total_duration_s = e.total_duration_s, from_time_s = e.from_time_s, last_event = e.last_event,
+           is_play = e.is_play, counted = ws.counted OR e.counts_now OR e.erased_completed,
            -- the device of the session's first heartbeat that named one: set once, never replaced
            device = COALESCE(ws.device, e.device)
-      FROM erasure e
+      FROM judged e
      WHERE ws.id = e.id
     RETURNING 1
   ),
@@ -214,7 +253,7 @@ export const APPLY_BATCH = `
                 ELSE 0 END AS delta
     FROM shares s
   ),
-  -- Per-user ceiling ($30 s per user and UTC hour): what the user's buckets already hold in the
+  -- Per-user ceiling ($32 s per user and UTC hour): what the user's buckets already hold in the
   -- hour, plus this flush's decreases, leaves room that this flush's increases fill in item
   -- then session order; the rest is not credited (it stays wanted and is granted if room frees).
   used AS (
@@ -224,7 +263,7 @@ export const APPLY_BATCH = `
   ),
   applied AS (
     SELECT d.*, CASE WHEN d.delta <= 1e-9 THEN d.delta ELSE GREATEST(0, LEAST(d.delta,
-             $30::float8 - u.seconds
+             $32::float8 - u.seconds
              - sum(LEAST(d.delta, 0)) OVER (PARTITION BY i.user_id, d.hour)
              - COALESCE(sum(GREATEST(d.delta, 0)) OVER (PARTITION BY i.user_id, d.hour ORDER BY d.item_idx, d.session_id
                                                          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0))) END AS applied
@@ -243,38 +282,48 @@ export const APPLY_BATCH = `
     SELECT item_idx, sum(played) AS played, sum(completions)::int AS completions FROM (
       SELECT item_idx, applied AS played, 0 AS completions FROM applied
       UNION ALL
-      SELECT item_idx, 0, CASE WHEN now_completed AND NOT base_completed THEN 1 ELSE 0 END FROM erasure
+      SELECT item_idx, 0, CASE WHEN counts_now THEN 1 ELSE 0 END FROM judged
     ) x GROUP BY item_idx
   ),
   history_upserted AS (
     INSERT INTO watch_history AS h
       (user_id, media_type, media_id, season_number, episode_number, title, current_time_s,
        total_duration_s, progress, finished, completed_count, total_played_s, position_at,
-       first_watched_at, last_watched_at)
+       first_watched_at, last_watched_at, has_play)
     SELECT l.user_id, l.media_type, l.media_id, l.season_number, l.episode_number, l.title,
-           l.current_time_s, l.total_duration_s, l.progress, l.finished, COALESCE(p.completions, 0),
-           COALESCE(p.played, 0), l.position_at, l.first_at, l.position_at
-    FROM live l LEFT JOIN per_item p ON p.item_idx = l.idx
+           c.current_time_s, c.total_duration_s, c.progress,
+           ${reachedFinishSql('c.progress', 'LEAST(c.current_time_s, c.total_duration_s)', 'c.finished_percent', 'c.credits_start')},
+           COALESCE(p.completions, 0), COALESCE(p.played, 0), c.last_at, l.first_at, c.last_at, c.is_play
+    FROM live l JOIN positions c ON c.item_idx = l.idx LEFT JOIN per_item p ON p.item_idx = l.idx
     ORDER BY l.user_id, l.media_type, l.media_id, l.season_number, l.episode_number
     ON CONFLICT (user_id, media_type, media_id, season_number, episode_number) DO UPDATE SET
       title            = COALESCE(EXCLUDED.title, h.title),
       total_played_s   = h.total_played_s + EXCLUDED.total_played_s,
       completed_count  = h.completed_count + EXCLUDED.completed_count,
-      current_time_s   = CASE WHEN EXCLUDED.position_at >= h.position_at THEN EXCLUDED.current_time_s ELSE h.current_time_s END,
-      total_duration_s = CASE WHEN EXCLUDED.position_at >= h.position_at THEN EXCLUDED.total_duration_s ELSE h.total_duration_s END,
-      progress         = CASE WHEN EXCLUDED.position_at >= h.position_at THEN EXCLUDED.progress ELSE h.progress END,
-      finished         = CASE WHEN EXCLUDED.position_at >= h.position_at THEN EXCLUDED.finished ELSE h.finished END,
-      position_at      = GREATEST(h.position_at, EXCLUDED.position_at),
+      current_time_s   = CASE WHEN ${MOVES} THEN EXCLUDED.current_time_s ELSE h.current_time_s END,
+      total_duration_s = CASE WHEN ${MOVES} THEN EXCLUDED.total_duration_s ELSE h.total_duration_s END,
+      progress         = CASE WHEN ${MOVES} THEN EXCLUDED.progress ELSE h.progress END,
+      finished         = CASE WHEN ${MOVES} THEN EXCLUDED.finished ELSE h.finished END,
+      position_at      = CASE WHEN ${MOVES} THEN EXCLUDED.position_at ELSE h.position_at END,
+      last_watched_at  = CASE WHEN ${MOVES} THEN EXCLUDED.last_watched_at ELSE h.last_watched_at END,
       first_watched_at = LEAST(h.first_watched_at, EXCLUDED.first_watched_at),
-      last_watched_at  = GREATEST(h.last_watched_at, EXCLUDED.last_watched_at)
+      has_play         = h.has_play OR EXCLUDED.has_play
+    RETURNING 1
+  ),
+  -- a heartbeat received after a hide unhides the item; one of any episode unhides its show (SPEC §7)
+  unhidden AS (
+    DELETE FROM history_hidden hh USING live l
+    WHERE hh.user_id = l.user_id AND hh.media_type = l.media_type AND hh.media_id = l.media_id
+      AND ((hh.season_number IS NULL AND hh.episode_number IS NULL)
+           OR (hh.season_number = l.season_number AND hh.episode_number = l.episode_number))
+      AND hh.hidden_at < l.received_at
     RETURNING 1
   ),
   -- seconds in the hour they were played in; a completion in the hour of the session's latest heartbeat
   bucket_parts AS (
     SELECT d.item_idx, d.hour, d.applied AS seconds, 0 AS completions FROM applied d WHERE abs(d.applied) > 1e-9
     UNION ALL
-    SELECT e.item_idx, date_trunc('hour', e.seen_at, 'UTC'), 0, 1 FROM erasure e
-    WHERE e.is_live AND e.now_completed AND NOT e.base_completed
+    SELECT e.item_idx, date_trunc('hour', e.seen_at, 'UTC'), 0, 1 FROM judged e WHERE e.counts_now
   ),
   buckets_upserted AS (
     INSERT INTO watch_buckets AS b (user_id, hour, media_type, media_id, season_number, episode_number, seconds, completions)
@@ -292,7 +341,7 @@ export const APPLY_BATCH = `
       AND r.period IN (SELECT DISTINCT (hour AT TIME ZONE 'UTC')::date FROM buckets_upserted)
     RETURNING 1
   )
-  SELECT (SELECT count(*) FROM sessions_updated)::int AS sessions,
+  SELECT (SELECT count(*) FROM sessions_updated)::int AS sessions, (SELECT count(*) FROM unhidden)::int AS unhidden,
          (SELECT count(*) FROM history_upserted)::int AS items,
          (SELECT count(*) FROM buckets_upserted)::int AS buckets`;
 
@@ -301,26 +350,37 @@ export interface FlushResult {
   rowsWritten: number;
 }
 
+/** The service settings a flush applies (per-user settings and credits come from the database). */
+export interface FlushRules {
+  /** FINISHED_PERCENT: the finished point for users who did not choose one. */
+  finishedPercent: number;
+  /** MIN_PLAY_SECONDS: credited seconds from which a session is a play. */
+  minPlaySeconds: number;
+  /** MAX_STREAMS_PER_USER: the per-user hourly ceiling. */
+  maxStreamsPerUser: number;
+}
+
 /**
  * The statements of one flush, in order, with their parameters: a fixed number whatever the batch
  * size (arrays go through `unnest`, which also keeps us far from PostgreSQL's 65,535
  * bind-parameter limit). The last one returns the counts. Items are sorted by key so every
  * flush locks rows in the same order.
  */
-export function flushStatements(items: PendingItem[], finishedPercent: number, maxStreamsPerUser = 4): [string, unknown[]][] {
+export function flushStatements(items: PendingItem[], rules: FlushRules): [string, unknown[]][] {
   const sorted = [...items].sort((a, b) => compareKeys(a.key, b.key));
-  const it = columns(sorted, finishedPercent);
+  const it = columns(sorted);
   const sessionKeys = [it.s.userId, it.s.sessionId, it.s.mediaType, it.s.mediaId, it.s.season, it.s.episode];
   return [
     [LOCK_USERS, [it.userIds]],
     [ENSURE_SESSIONS, sessionKeys],
     [LOCK_SESSIONS, [...sessionKeys, it.days]],
     [APPLY_BATCH, [
-      it.i.userId, it.i.mediaType, it.i.mediaId, it.i.season, it.i.episode, it.i.title, it.i.currentTime,
-      it.i.totalDuration, it.i.progress, it.i.finished, it.i.positionAt, it.i.firstAt, it.i.receivedAt,
-      it.s.itemIdx, it.s.sessionId, it.s.maxPlayed, it.s.firstAt, it.s.lastAt, it.s.completed, it.s.receivedAt,
-      it.c.sessionIdx, it.c.at, it.c.maxPlayed, it.c.firstAt, it.c.lastAt, it.c.completed,
-      it.h.sessionIdx, it.h.hour, it.h.maxPlayed, hourlyCeilingSeconds(maxStreamsPerUser), it.s.device,
+      it.i.userId, it.i.mediaType, it.i.mediaId, it.i.season, it.i.episode, it.i.title, it.i.firstAt, it.i.receivedAt,
+      it.s.itemIdx, it.s.sessionId, it.s.maxPlayed, it.s.firstAt, it.s.lastAt, it.s.peakProgress, it.s.peakTime,
+      it.s.receivedAt, it.s.device, it.s.currentTime, it.s.totalDuration, it.s.fromTime, it.s.lastEvent,
+      it.c.sessionIdx, it.c.at, it.c.maxPlayed, it.c.firstAt, it.c.lastAt, it.c.peakProgress, it.c.peakTime,
+      it.h.sessionIdx, it.h.hour, it.h.maxPlayed,
+      hourlyCeilingSeconds(rules.maxStreamsPerUser), rules.finishedPercent, rules.minPlaySeconds,
     ]],
   ];
 }
@@ -337,8 +397,10 @@ export class PlaytimeRepository {
    * Writes a coalesced batch (each key at most once). Four statements inside one transaction
    * (six with BEGIN/COMMIT) whatever the batch size (see `flushStatements`).
    */
-  async applyBatch(items: PendingItem[], finishedPercent: number): Promise<FlushResult> {
-    const plan = flushStatements(items, finishedPercent, this.config.MAX_STREAMS_PER_USER);
+  async applyBatch(items: PendingItem[]): Promise<FlushResult> {
+    const plan = flushStatements(items, {
+      finishedPercent: this.config.FINISHED_PERCENT, minPlaySeconds: this.config.MIN_PLAY_SECONDS, maxStreamsPerUser: this.config.MAX_STREAMS_PER_USER,
+    });
     const runner = this.dataSource.createQueryRunner();
     let statements = 0;
     await runner.connect();
@@ -370,45 +432,44 @@ export class PlaytimeRepository {
  * one per receipt checkpoint and one per hour of a session (with the 1-based session index), and
  * the UTC days the batch's heartbeats fall on.
  */
-export function columns(items: PendingItem[], finishedPercent: number) {
+export function columns(items: PendingItem[]) {
   const i = {
     userId: [] as string[], mediaType: [] as string[], mediaId: [] as number[], season: [] as (number | null)[],
-    episode: [] as (number | null)[], title: [] as (string | null)[], currentTime: [] as number[],
-    totalDuration: [] as number[], progress: [] as number[], finished: [] as boolean[], positionAt: [] as Date[],
-    firstAt: [] as Date[], receivedAt: [] as Date[],
+    episode: [] as (number | null)[], title: [] as (string | null)[], firstAt: [] as Date[], receivedAt: [] as Date[],
   };
   const s = {
     itemIdx: [] as number[], userId: [] as string[], sessionId: [] as string[], mediaType: [] as string[],
     mediaId: [] as number[], season: [] as (number | null)[], episode: [] as (number | null)[],
-    maxPlayed: [] as number[], firstAt: [] as Date[], lastAt: [] as Date[], completed: [] as boolean[],
-    receivedAt: [] as Date[], device: [] as (string | null)[],
+    maxPlayed: [] as number[], firstAt: [] as Date[], lastAt: [] as Date[], peakProgress: [] as number[], peakTime: [] as number[],
+    receivedAt: [] as Date[], device: [] as (string | null)[], currentTime: [] as number[], totalDuration: [] as number[],
+    fromTime: [] as number[], lastEvent: [] as string[],
   };
   const c = {
     sessionIdx: [] as number[], at: [] as Date[], maxPlayed: [] as number[], firstAt: [] as Date[], lastAt: [] as Date[],
-    completed: [] as boolean[],
+    peakProgress: [] as number[], peakTime: [] as number[],
   };
   const h = { sessionIdx: [] as number[], hour: [] as Date[], maxPlayed: [] as number[] };
   const users = new Set<string>();
   const days = new Set<number>();
   items.forEach((item, n) => {
     users.add(item.userId);
-    const { progress, finished } = positionState(item.currentTime, item.totalDuration, finishedPercent);
     i.userId.push(item.userId); i.mediaType.push(item.mediaType); i.mediaId.push(item.mediaId);
     i.season.push(item.seasonNumber); i.episode.push(item.episodeNumber); i.title.push(item.title);
-    i.currentTime.push(item.currentTime); i.totalDuration.push(item.totalDuration); i.progress.push(progress);
-    i.finished.push(finished); i.positionAt.push(new Date(item.positionAt));
     i.firstAt.push(new Date(item.firstAt)); i.receivedAt.push(new Date(item.receivedAt));
     for (const [sessionId, sess] of item.sessions) {
       s.itemIdx.push(n + 1); s.userId.push(item.userId); s.sessionId.push(sessionId); s.mediaType.push(item.mediaType);
       s.mediaId.push(item.mediaId); s.season.push(item.seasonNumber); s.episode.push(item.episodeNumber);
       s.maxPlayed.push(sess.maxPlayed); s.firstAt.push(new Date(sess.firstAt)); s.lastAt.push(new Date(sess.lastAt));
-      s.completed.push(sess.completed);
+      s.peakProgress.push(sess.peakProgress); s.peakTime.push(sess.peakTime);
       s.receivedAt.push(new Date(sess.receipts[sess.receipts.length - 1].at));
       s.device.push(sess.device ? JSON.stringify(sess.device) : null);
+      s.currentTime.push(sess.currentTime); s.totalDuration.push(sess.totalDuration); s.fromTime.push(sess.fromTime);
+      s.lastEvent.push(sess.lastEvent);
       const sessionIdx = s.itemIdx.length;
       for (const r of sess.receipts) {
         c.sessionIdx.push(sessionIdx); c.at.push(new Date(r.at)); c.maxPlayed.push(r.maxPlayed);
-        c.firstAt.push(new Date(r.firstAt)); c.lastAt.push(new Date(r.lastAt)); c.completed.push(r.completed);
+        c.firstAt.push(new Date(r.firstAt)); c.lastAt.push(new Date(r.lastAt));
+        c.peakProgress.push(r.peakProgress); c.peakTime.push(r.peakTime);
       }
       for (const [hour, played] of sess.hours) {
         h.sessionIdx.push(sessionIdx); h.hour.push(new Date(hour)); h.maxPlayed.push(played);

@@ -6,7 +6,7 @@
 import { compareKeys, type ItemKey } from './item-key.js';
 import { checkpointAt, erasedByDelete, type PendingItem, type PendingSession, type SessionState } from './pending.js';
 import { plausibleCap } from './plausibility.js';
-import { positionState } from './progress.js';
+import { positionState, reachedFinish, type FinishedPoint } from './progress.js';
 import { hourOf } from './time.js';
 
 /** What a session is credited once `s` is added to its stored state: exactly the flush's formula. */
@@ -28,6 +28,8 @@ export interface StoredItem extends ItemKey {
   totalPlayedSeconds: number;
   positionAt: number;
   lastWatchedAt: number;
+  /** Some session of the item is a play (SPEC §7): from then on only plays move the position. */
+  hasPlay: boolean;
 }
 
 export interface StoredSession {
@@ -35,7 +37,14 @@ export interface StoredSession {
   credited: number;
   firstAt: number;
   lastAt: number;
-  completed: boolean;
+  peakProgress: number;
+  peakTime: number;
+  /** Position of the session's latest heartbeat; null for a row stored before sessions had one. */
+  currentTime: number | null;
+  totalDuration: number | null;
+  isPlay: boolean;
+  /** Its completion was counted (or erased by a delete). */
+  counted: boolean;
   /** Credit a delete erased (`erased_s`); 0 when absent. */
   erased?: number;
   /** Per UTC hour: largest playedSeconds and credit so far. Absent: all credit in the hour of `lastAt`. */
@@ -49,6 +58,27 @@ export interface PendingWithStored {
   storedSessions: Map<string, StoredSession>;
   /** The latest delete tombstone covering the item, or null. */
   erasedAt: number | null;
+  /** The item's finished point now (user's percentage, catalogue credits); else the rules' percentage. */
+  point?: FinishedPoint;
+}
+
+/** What the flush applies that is not stored with the data (see `FlushRules` in the repository). */
+export interface OverlayRules {
+  finishedPercent: number;
+  minPlaySeconds: number;
+}
+
+/** What one session becomes once flushed: what it adds per hour, and the play rules' view of it. */
+interface SessionOutcome {
+  deltas: Map<number, number>;
+  countsNow: boolean;
+  /** Set aside by a delete: never a position candidate. */
+  erased: boolean;
+  isPlay: boolean;
+  currentTime: number;
+  totalDuration: number;
+  lastAt: number;
+  receivedAt: number;
 }
 
 /** Per-user ceiling inputs: seconds per UTC hour, and what the user's buckets already hold per hour. */
@@ -65,7 +95,9 @@ const EPSILON = 1e-9;
  * at the credit), less what a delete erased (taken off the earliest hours), less what each hour
  * already got.
  */
-function sessionHourDeltas(old: StoredSession | undefined, s: PendingSession, erasedAt: number | null, live: boolean) {
+function sessionOutcome(
+  old: StoredSession | undefined, s: PendingSession, erasedAt: number | null, live: boolean, point: FinishedPoint, minPlay: number,
+): SessionOutcome {
   const credited = creditOf(old, s);
   const erasedPart = erasedAt === null ? null : checkpointAt(s.receipts, erasedAt);
   const base = erasedPart ? creditOf(old, erasedPart) : (old?.credited ?? 0);
@@ -87,7 +119,28 @@ function sessionHourDeltas(old: StoredSession | undefined, s: PendingSession, er
     deltas.set(h, live ? through - prevThrough - v.granted : 0);
     prevThrough = through;
   }
-  return { deltas, completedNow: s.completed && !old?.completed && !erasedPart?.completed };
+  // SPEC §7, as APPLY_BATCH's `judged` and `positions`
+  const receivedAt = s.receipts[s.receipts.length - 1].at;
+  const erased = erasedAt !== null && receivedAt <= erasedAt;
+  const isPlay = (old?.isPlay ?? false) || (!erased && credited - erasedNew >= minPlay);
+  const reached = reachedFinish(Math.max(old?.peakProgress ?? 0, s.peakProgress), Math.max(old?.peakTime ?? 0, s.peakTime), point);
+  const erasedCompleted = erasedPart ? reachedFinish(erasedPart.peakProgress, erasedPart.peakTime, point) : false;
+  const newer = !old || old.currentTime === null || s.lastAt >= old.lastAt;
+  return {
+    deltas,
+    countsNow: live && !erased && isPlay && reached && !old?.counted && !erasedCompleted,
+    erased,
+    isPlay,
+    currentTime: newer ? s.currentTime : old.currentTime!,
+    totalDuration: newer ? s.totalDuration : old.totalDuration!,
+    lastAt: Math.max(old?.lastAt ?? -Infinity, s.lastAt),
+    receivedAt,
+  };
+}
+
+/** The flush's order of position candidates: plays first, then the latest event, receipt, session id. */
+function byCandidacy(a: SessionOutcome & { id: string }, b: SessionOutcome & { id: string }): number {
+  return Number(b.isPlay) - Number(a.isPlay) || b.lastAt - a.lastAt || b.receivedAt - a.receivedAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 }
 
 /**
@@ -97,17 +150,21 @@ function sessionHourDeltas(old: StoredSession | undefined, s: PendingSession, er
  * item-key order, then session id order, as the flush does. Null for an item that a delete erased
  * and that has no stored row.
  */
-export function applyPendingForUser(items: PendingWithStored[], finishedPercent: number, ceiling: Ceiling | null): (StoredItem | null)[] {
+export function applyPendingForUser(items: PendingWithStored[], rules: OverlayRules, ceiling: Ceiling | null): (StoredItem | null)[] {
   const order = items.map((_, n) => n).sort((x, y) => compareKeys(items[x].pending.key, items[y].pending.key));
   const wanted: { item: number; hour: number; delta: number }[] = [];
   const completions = new Array<number>(items.length).fill(0);
+  const best = new Array<(SessionOutcome & { id: string }) | undefined>(items.length);
   const decreases = new Map<number, number>();
   for (const n of order) {
     const { pending, storedSessions, erasedAt } = items[n];
+    const point = items[n].point ?? { finishedPercent: rules.finishedPercent, creditsStart: null };
     const live = !erasedByDelete(pending, erasedAt);
     for (const id of [...pending.sessions.keys()].sort()) {
-      const r = sessionHourDeltas(storedSessions.get(id), pending.sessions.get(id)!, erasedAt, live);
-      if (r.completedNow) completions[n] += 1;
+      const r = sessionOutcome(storedSessions.get(id), pending.sessions.get(id)!, erasedAt, live, point, rules.minPlaySeconds);
+      if (r.countsNow) completions[n] += 1;
+      const candidate = { ...r, id };
+      if (!r.erased && (!best[n] || byCandidacy(candidate, best[n]!) < 0)) best[n] = candidate;
       for (const [hour, delta] of [...r.deltas].sort((x, y) => x[0] - y[0])) {
         wanted.push({ item: n, hour, delta });
         if (delta <= EPSILON) decreases.set(hour, (decreases.get(hour) ?? 0) + Math.min(delta, 0));
@@ -126,10 +183,15 @@ export function applyPendingForUser(items: PendingWithStored[], finishedPercent:
     }
     played[w.item] += applied;
   }
-  return items.map(({ pending, stored, erasedAt }, n) => {
-    if (erasedByDelete(pending, erasedAt)) return stored;
-    const newer = !stored || pending.positionAt >= stored.positionAt;
-    const position = newer ? positionState(pending.currentTime, pending.totalDuration, finishedPercent) : stored!;
+  return items.map(({ pending, stored, erasedAt, point }, n) => {
+    const b = best[n];
+    if (erasedByDelete(pending, erasedAt) || !b) return stored;
+    // MOVES in the flush: the first play takes over; else a play over a play, a non-play over a non-play, if not older
+    const moves = !stored || (b.isPlay && !stored.hasPlay) || (b.isPlay === stored.hasPlay && b.lastAt >= stored.positionAt);
+    const at = moves ? b.lastAt : stored.positionAt;
+    const position = moves
+      ? { currentTime: b.currentTime, totalDuration: b.totalDuration, ...positionState(b.currentTime, b.totalDuration, point ?? { finishedPercent: rules.finishedPercent, creditsStart: null }) }
+      : stored;
     return {
       userId: pending.userId,
       mediaType: pending.mediaType,
@@ -137,14 +199,15 @@ export function applyPendingForUser(items: PendingWithStored[], finishedPercent:
       seasonNumber: pending.seasonNumber,
       episodeNumber: pending.episodeNumber,
       title: pending.title ?? stored?.title ?? null,
-      currentTime: newer ? pending.currentTime : stored!.currentTime,
-      totalDuration: newer ? pending.totalDuration : stored!.totalDuration,
+      currentTime: position.currentTime,
+      totalDuration: position.totalDuration,
       progress: position.progress,
       finished: position.finished,
       completedCount: (stored?.completedCount ?? 0) + completions[n],
       totalPlayedSeconds: (stored?.totalPlayedSeconds ?? 0) + played[n],
-      positionAt: Math.max(stored?.positionAt ?? -Infinity, pending.positionAt),
-      lastWatchedAt: Math.max(stored?.lastWatchedAt ?? -Infinity, pending.positionAt),
+      positionAt: at,
+      lastWatchedAt: moves ? b.lastAt : stored.lastWatchedAt,
+      hasPlay: (stored?.hasPlay ?? false) || b.isPlay,
     };
   });
 }
@@ -163,8 +226,8 @@ export function applyPending(
   stored: StoredItem | null,
   storedSessions: Map<string, StoredSession>,
   pending: PendingItem,
-  finishedPercent: number,
+  rules: OverlayRules,
   erasedAt: number | null = null,
 ): StoredItem | null {
-  return applyPendingForUser([{ pending, stored, storedSessions, erasedAt }], finishedPercent, null)[0];
+  return applyPendingForUser([{ pending, stored, storedSessions, erasedAt }], rules, null)[0];
 }

@@ -1,6 +1,6 @@
 import { checkpointAt, erasedByDelete, erasedByDeleteSql } from './pending.js';
 
-const cp = (at: number, maxPlayed: number) => ({ at, maxPlayed, firstAt: 0, lastAt: at, completed: false });
+const cp = (at: number, maxPlayed: number) => ({ at, maxPlayed, firstAt: 0, lastAt: at, peakProgress: 0, peakTime: 0 });
 
 describe('checkpointAt', () => {
   const receipts = [cp(1000, 10), cp(2000, 20), cp(3000, 30)];

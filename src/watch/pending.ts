@@ -13,13 +13,28 @@ export interface Device {
   platform?: string;
 }
 
-/** What is known of a session: the largest `playedSeconds`, the event-time span, completion. */
+/**
+ * What is known of a session: the largest `playedSeconds`, the event-time span, and how far it got
+ * (largest progress and position of its heartbeats). Whether it reached the finished point is
+ * decided when it is stored, with the user's settings and the catalogue's credits of that time
+ * (`reachedFinish` in src/watch/progress.ts).
+ */
 export interface SessionState {
   maxPlayed: number;
   firstAt: number;
   lastAt: number;
-  /** Some heartbeat of this session was at or past FINISHED_PERCENT. */
-  completed: boolean;
+  peakProgress: number;
+  peakTime: number;
+}
+
+/** Where a session is: its latest heartbeat (by event time) and the position of its first. */
+export interface SessionPosition {
+  currentTime: number;
+  totalDuration: number;
+  /** The position of the session's earliest heartbeat (by event time). */
+  fromTime: number;
+  /** The event of the latest heartbeat (`start`, `progress`, `pause`, `stop`). */
+  lastEvent: string;
 }
 
 /**
@@ -32,7 +47,7 @@ export interface ReceiptCheckpoint extends SessionState {
   at: number;
 }
 
-export interface PendingSession extends SessionState {
+export interface PendingSession extends SessionState, SessionPosition {
   /** Cumulative checkpoints in receipt order; the last one equals the session's state. */
   receipts: ReceiptCheckpoint[];
   /**

@@ -1,6 +1,7 @@
-import { isFinished, isResumable, positionState, progressOf, resumeAt } from './progress.js';
+import { isResumable, positionState, progressOf, reachedFinish, resumeAt } from './progress.js';
 
-const t = { finishedPercent: 90, minResumePercent: 5 };
+const t = { finishedPercent: 90, minResumePercent: 5, creditsStart: null, minResumeDuration: 0 };
+const at = (progress: number, currentTime: number, totalDuration = 1000) => ({ finished: false, progress, currentTime, totalDuration });
 
 describe('progressOf', () => {
   it('rounds half up, and clamps a position past the end', () => {
@@ -24,40 +25,59 @@ describe('progressOf', () => {
 
 describe('the finished point', () => {
   it('is reached at exactly the threshold (>=, not >)', () => {
-    expect(isFinished(90, 90)).toBe(true);
-    expect(isFinished(89, 90)).toBe(false);
-    expect(isFinished(100, 100)).toBe(true);
+    expect(reachedFinish(90, 0, t)).toBe(true);
+    expect(reachedFinish(89, 0, t)).toBe(false);
+    expect(reachedFinish(100, 0, { ...t, finishedPercent: 100 })).toBe(true);
+  });
+
+  it('is reached at the start of the credits when that comes first, and not a second before', () => {
+    const credits = { finishedPercent: 90, creditsStart: 800 };
+    expect(reachedFinish(80, 800, credits)).toBe(true);
+    expect(reachedFinish(80, 799, credits)).toBe(false);
+    // credits after the percentage: the percentage still counts
+    expect(reachedFinish(90, 900, { finishedPercent: 90, creditsStart: 950 })).toBe(true);
   });
 
   it('comes from the rounded progress of the position', () => {
-    expect(positionState(895, 1000, 90)).toEqual({ progress: 90, finished: true });
-    expect(positionState(894, 1000, 90)).toEqual({ progress: 89, finished: false });
-    expect(positionState(500, 1000, 50)).toEqual({ progress: 50, finished: true });
+    expect(positionState(895, 1000, t)).toEqual({ progress: 90, finished: true });
+    expect(positionState(894, 1000, t)).toEqual({ progress: 89, finished: false });
+    expect(positionState(500, 1000, { ...t, finishedPercent: 50 })).toEqual({ progress: 50, finished: true });
+    expect(positionState(700, 1000, { ...t, creditsStart: 700 })).toEqual({ progress: 70, finished: true });
+  });
+
+  it('judges a position past the end at the end', () => {
+    expect(positionState(5000, 1000, { finishedPercent: 100, creditsStart: 1000 })).toEqual({ progress: 100, finished: true });
   });
 });
 
 describe('resumeAt', () => {
   it('is the position from exactly minResumePercent (>=, not >)', () => {
-    expect(resumeAt({ finished: false, progress: 5, currentTime: 50 }, t)).toBe(50);
-    expect(isResumable({ finished: false, progress: 5 }, t)).toBe(true);
+    expect(resumeAt(at(5, 50), t)).toBe(50);
+    expect(isResumable(at(5, 50), t)).toBe(true);
   });
 
   it('is 0 just below minResumePercent', () => {
-    expect(resumeAt({ finished: false, progress: 4, currentTime: 44 }, t)).toBe(0);
-    expect(isResumable({ finished: false, progress: 4 }, t)).toBe(false);
+    expect(resumeAt(at(4, 44), t)).toBe(0);
+    expect(isResumable(at(4, 44), t)).toBe(false);
   });
 
   it('is 0 at the finished point, and when the item is marked finished', () => {
-    expect(resumeAt({ finished: false, progress: 90, currentTime: 900 }, t)).toBe(0);
-    expect(resumeAt({ finished: false, progress: 89, currentTime: 890 }, t)).toBe(890);
-    expect(resumeAt({ finished: true, progress: 50, currentTime: 500 }, t)).toBe(0);
+    expect(resumeAt(at(90, 900), t)).toBe(0);
+    expect(resumeAt(at(89, 890), t)).toBe(890);
+    expect(resumeAt({ ...at(50, 500), finished: true }, t)).toBe(0);
+  });
+
+  it('is 0 for an item shorter than the minimum resume duration, and the position from exactly it', () => {
+    const short = { ...t, minResumeDuration: 300 };
+    expect(resumeAt(at(50, 149, 299), short)).toBe(0);
+    expect(resumeAt(at(50, 150, 300), short)).toBe(150);
   });
 
   it('follows the thresholds it is given, not fixed ones', () => {
-    const strict = { finishedPercent: 95, minResumePercent: 20 };
-    expect(resumeAt({ finished: false, progress: 92, currentTime: 920 }, strict)).toBe(920);
-    expect(resumeAt({ finished: false, progress: 10, currentTime: 100 }, strict)).toBe(0);
-    expect(resumeAt({ finished: false, progress: 20, currentTime: 200 }, strict)).toBe(200);
-    expect(resumeAt({ finished: false, progress: 95, currentTime: 950 }, strict)).toBe(0);
+    const strict = { ...t, finishedPercent: 95, minResumePercent: 20 };
+    expect(resumeAt(at(92, 920), strict)).toBe(920);
+    expect(resumeAt(at(10, 100), strict)).toBe(0);
+    expect(resumeAt(at(20, 200), strict)).toBe(200);
+    expect(resumeAt(at(95, 950), strict)).toBe(0);
   });
 });

@@ -64,6 +64,21 @@ describe('demo access', () => {
     expect((await inject(t, { method: 'GET', url: '/demo/app.js' })).statusCode).toBe(404);
     expect((await inject(t, { method: 'GET', url: '/demo/client/index.js' })).statusCode).toBe(404);
     expect((await askToken(t, 'alice')).statusCode).toBe(404);
+    expect((await inject(t, { method: 'GET', url: '/demo/rules' })).statusCode).toBe(404);
+  });
+
+  it('/demo/rules gives the thresholds the service runs with, without a token, while the page is on', async () => {
+    const t = await app({ DEMO_ENABLED: 'true', MIN_PLAY_SECONDS: '20', MIN_RESUME_DURATION_SECONDS: '240', FINISHED_PERCENT: '85', MIN_RESUME_PERCENT: '3', CONTINUE_WATCHING_DAYS: '30' });
+    const res = await inject(t, { method: 'GET', url: '/demo/rules' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ minPlaySeconds: 20, minResumeDurationSeconds: 240, finishedPercent: 85, minResumePercent: 3, continueWatchingDays: 30 });
+    const defaults = await app({ DEMO_ENABLED: 'true' });
+    expect((await inject(defaults, { method: 'GET', url: '/demo/rules' })).json()).toEqual({
+      minPlaySeconds: 60, minResumeDurationSeconds: 300, finishedPercent: 90, minResumePercent: 5, continueWatchingDays: 112,
+    });
+    const doc = (await t.http().get('/docs-json')).body;
+    expect(doc.paths['/demo/rules'].get.tags).toEqual(['demo']);
+    expect(doc.components.schemas.DemoRules.properties.minPlaySeconds.example).toBe(60);
   });
 
   it('with a real JWT_SECRET and DEMO_ENABLED=true: the page and its files, but never a token', async () => {
@@ -142,5 +157,6 @@ describe('demo access', () => {
     const t = await devApp({ DEMO_ENABLED: 'false' });
     expect((await inject(t, { method: 'GET', url: '/demo/' })).statusCode).toBe(404);
     expect((await askToken(t, 'alice')).statusCode).toBe(404);
+    expect((await inject(t, { method: 'GET', url: '/demo/rules' })).statusCode).toBe(404);
   });
 });

@@ -18,6 +18,9 @@ import { until } from '../utils/until.js';
 const MATRIX = 603;
 const INCEPTION = 27205;
 const DARK_KNIGHT = 155;
+const MIN_PLAY = 5;
+/** The test pattern's length: past MIN_RESUME_DURATION_SECONDS (300), so it resumes. */
+const PATTERN_SECONDS = 600;
 
 interface Row {
   total: number;
@@ -35,7 +38,8 @@ describe('demo page in Chromium', () => {
 
   beforeAll(async () => {
     ensureClientBuilt();
-    t = await createTestApp({ DEMO_ENABLED: 'true' });
+    // A play after 5 s here (60 s by default), so the browser plays for seconds, not a minute.
+    t = await createTestApp({ DEMO_ENABLED: 'true', MIN_PLAY_SECONDS: String(MIN_PLAY) });
     // The browser lives in real time: receipt times must be on the same clock as its `occurredAt`.
     jest.spyOn(t.clock, 'now').mockImplementation(() => Date.now());
     await t.app.get(CatalogService).seedDemoIfEmpty();
@@ -107,7 +111,7 @@ describe('demo page in Chromium', () => {
     // one after the seek (~21 s), and the next interval heartbeat was still seconds away.
     expect(row.position).toBeGreaterThanOrEqual(beforeClose);
     expect(row.position).toBeLessThan(beforeClose + 1.5);
-    expect(row.duration).toBeCloseTo(30, 1);
+    expect(row.duration).toBeCloseTo(PATTERN_SECONDS, 1);
     // What the <video> played, to within the moment between reading it and the page going away;
     // the skipped 3 s → 20 s never counts.
     expect(row.total).toBeGreaterThanOrEqual(played - 0.3);
@@ -169,17 +173,24 @@ describe('demo page in Chromium', () => {
 
   it('continue-watching and stats follow live; a reload resumes at resumeAt; screenshot', async () => {
     const { page, errors, token } = await open('viewer-resume');
+    await expect(page.locator('#rule-min-play').textContent()).resolves.toBe(`${MIN_PLAY} s`);
     await page.locator(`#catalog-grid .card[data-media-id="${DARK_KNIGHT}"]`).click();
     expect(await player.resumedAt(page)).toBe(0);
+    // past MIN_RESUME_PERCENT (5 % of 10 minutes), then a play: 8 s played
+    await player.seek(page, 60);
     await player.play(page);
-    await player.reach(page, 8);
+    await page.locator('#status-play[data-play="false"]').waitFor({ timeout: 10_000 });
+    await player.reach(page, 68);
+    await page.locator('#status-play[data-play="true"]').waitFor({ timeout: 10_000 });
     const stoppedAt = await player.pause(page);
 
     // the pause heartbeat refreshes the row and the stats without a reload
-    const card = page.locator(`#continue-row .card[data-media-id="${DARK_KNIGHT}"]`);
-    await card.waitFor({ timeout: 10_000 });
-    expect(Number(await card.getAttribute('data-progress'))).toBe(Math.round((100 * stoppedAt) / 30));
+    // (an earlier heartbeat may have shown it at 10 % already: wait for the paused position)
+    const progress = Math.round((100 * stoppedAt) / PATTERN_SECONDS);
+    await page.locator(`#continue-row .card[data-media-id="${DARK_KNIGHT}"][data-progress="${progress}"]`).waitFor({ timeout: 10_000 });
     await page.waitForFunction(() => Number(document.getElementById('stats-total')?.dataset.seconds) >= 7.5, undefined, { timeout: 10_000 });
+    // the history list shows it too, not hidden
+    await page.locator(`#history-list .history-item[data-media-id="${DARK_KNIGHT}"][data-hidden="false"]`).waitFor({ timeout: 10_000 });
     await expect(page.locator('#stats-chart canvas').count()).resolves.toBeGreaterThan(0);
 
     const api = await t.http().get(`/v1/history/movie/${DARK_KNIGHT}`).set('Authorization', `Bearer ${token}`).expect(200);
@@ -189,7 +200,7 @@ describe('demo page in Chromium', () => {
     const resumedAt = await player.resumedAt(page);
     expect(resumedAt).toBeCloseTo(api.body.resumeAt, 3);
     await page.waitForFunction((at) => Math.abs((document.getElementById('player') as HTMLVideoElement).currentTime - at) < 0.05, resumedAt);
-    await expect(page.locator('#resume-note').textContent()).resolves.toMatch(/^Resumed at 0:0[78]\.$/);
+    await expect(page.locator('#resume-note').textContent()).resolves.toMatch(/^Resumed at 1:0[78]\.$/);
 
     await page.locator('#continue-row .card').first().waitFor();
     await page.screenshot({ path: artifactPath('demo.png'), fullPage: true });

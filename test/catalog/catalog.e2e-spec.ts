@@ -469,7 +469,7 @@ describe('seedDemoIfEmpty', () => {
     const sherlock = await t.http().get('/v1/catalog/tv/19885').set('Authorization', `Bearer ${token}`);
     expect(sherlock.status).toBe(200);
     expect(sherlock.body.seasons.map((s: { seasonNumber: number }) => s.seasonNumber)).toEqual([1, 2, 3, 4]);
-    expect(sherlock.body.seasons[1].episodes[0]).toEqual({ episodeNumber: 1, title: 'A Scandal in Belgravia', runtimeSeconds: 89 * 60 });
+    expect(sherlock.body.seasons[1].episodes[0]).toEqual({ episodeNumber: 1, title: 'A Scandal in Belgravia', runtimeSeconds: 89 * 60, creditsStartSeconds: 89 * 60 - 90 });
 
     const fight = await t.http().get('/v1/catalog?search=fight%20club&mediaType=movie').set('Authorization', `Bearer ${token}`);
     expect(fight.body.items).toEqual([expect.objectContaining({ mediaId: 550, title: 'Fight Club', releaseYear: 1999, runtimeSeconds: 139 * 60 })]);

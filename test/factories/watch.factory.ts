@@ -29,8 +29,8 @@ export async function watchedSession(t: Pick<TestApp, 'app' | 'config' | 'clock'
   const first = hb({ sessionId: randomUUID(), ...over, playedSeconds: 0, occurredAt: new Date(start) });
   const beats = [first, { ...first, playedSeconds: seconds, occurredAt: new Date(start + span * 1000) }];
   const items = new Map<string, PendingItem>();
-  for (const beat of beats) foldHeartbeat(items, userId, beat, t.clock.now(), t.config.FINISHED_PERCENT);
-  await t.app.get(PlaytimeRepository).applyBatch([...items.values()], t.config.FINISHED_PERCENT);
+  for (const beat of beats) foldHeartbeat(items, userId, beat, t.clock.now());
+  await t.app.get(PlaytimeRepository).applyBatch([...items.values()]);
   const { rows } = await t.db.query(
     `SELECT * FROM watch_history WHERE user_id = $1 AND media_type = $2 AND media_id = $3
        AND season_number IS NOT DISTINCT FROM $4 AND episode_number IS NOT DISTINCT FROM $5`,

@@ -198,16 +198,16 @@ describe('tombstones on a single instance', () => {
     );
     await t.db.query('ANALYZE history_tombstones');
     const now = t.clock.now();
-    const items = [1, 2, 3].map((m) => newPendingItem(user, hb({ mediaId: m }), now, 90));
-    const ep = newPendingItem(user, hb({ mediaType: 'tv', mediaId: 5, seasonNumber: 9000, episodeNumber: 1 }), now, 90);
-    addHeartbeat(ep, hb({ mediaType: 'tv', mediaId: 5, seasonNumber: 9000, episodeNumber: 1, playedSeconds: 20 }), now + 1000, 90);
+    const items = [1, 2, 3].map((m) => newPendingItem(user, hb({ mediaId: m }), now));
+    const ep = newPendingItem(user, hb({ mediaType: 'tv', mediaId: 5, seasonNumber: 9000, episodeNumber: 1 }), now);
+    addHeartbeat(ep, hb({ mediaType: 'tv', mediaId: 5, seasonNumber: 9000, episodeNumber: 1, playedSeconds: 20 }), now + 1000);
     items.push(ep);
 
     const c = new pg.Client({ connectionString: t.databaseUrl });
     await c.connect();
     try {
       await c.query('BEGIN');
-      const plan = flushStatements(items, 90);
+      const plan = flushStatements(items, { finishedPercent: 90, minPlaySeconds: 0, maxStreamsPerUser: 4 });
       for (const [sql, params] of plan.slice(0, -1)) await c.query(sql, params);
       const [sql, params] = plan[plan.length - 1];
       const { rows } = await c.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params);

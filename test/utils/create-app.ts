@@ -42,8 +42,13 @@ export async function createTestApp(env: Record<string, string> = {}, opts: { da
       PLAYTIME_IP_RATE_LIMIT: '100000',
       // Every test request comes from one address: tests of the failure limit set their own.
       AUTH_FAILURE_LIMIT: '100000',
-      LOG_LEVEL: 'error',
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
       PLAYTIME_DATA_DIR: '.data/test-app',
+      // Every session a play, every item resumable, nothing stale: the rules of SPEC §4/§5 alone.
+      // Tests of SPEC §7 (plays, short and stale items) pass the service defaults or their own.
+      MIN_PLAY_SECONDS: '0',
+      MIN_RESUME_DURATION_SECONDS: '0',
+      CONTINUE_WATCHING_DAYS: '0',
       ...env,
     },
     null,

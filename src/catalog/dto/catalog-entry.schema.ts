@@ -9,11 +9,30 @@ export const MAX_IMPORT_ENTRIES = 1000;
 
 const runtimeSeconds = z.number().int().min(1).max(MAX_RUNTIME_SECONDS);
 
+/** Where the end credits begin: reaching it counts as finishing (SPEC §7). Movies and episodes only. */
+const creditsStartSeconds = runtimeSeconds
+  .nullable()
+  .optional()
+  .meta({ description: 'Seconds from the start where the end credits begin; below `runtimeSeconds`. Reaching it finishes the item.', example: 7920 });
+
+/** Credits that start at or after the end would never be reached: name the field. */
+function checkCredits(
+  entry: { runtimeSeconds?: number | null; creditsStartSeconds?: number | null },
+  ctx: z.RefinementCtx,
+  path: (string | number)[] = [],
+): void {
+  const { runtimeSeconds: runtime, creditsStartSeconds: credits } = entry;
+  if (runtime != null && credits != null && credits >= runtime) {
+    ctx.addIssue({ code: 'custom', path: [...path, 'creditsStartSeconds'], message: `must be below runtimeSeconds (${runtime})` });
+  }
+}
+
 const episodeSchema = z
   .strictObject({
     episodeNumber: z.number().int().min(1).max(100_000).meta({ example: 1 }),
     title: z.string().trim().max(300).nullable().default(null).meta({ example: 'A Study in Pink' }),
     runtimeSeconds: runtimeSeconds.nullable().default(null).meta({ example: 5280 }),
+    creditsStartSeconds: creditsStartSeconds.meta({ example: 5010 }),
   })
   .meta({ id: 'CatalogEpisode' });
 
@@ -24,8 +43,13 @@ const seasonSchema = z
   })
   .meta({ id: 'CatalogSeason' });
 
-/** A season or episode number given twice would make the stored list ambiguous: name the second one. */
-function checkSeasons(entry: { seasons?: { seasonNumber: number; episodes: { episodeNumber: number }[] }[] }, ctx: z.RefinementCtx): void {
+type EpisodeChecked = { episodeNumber: number; runtimeSeconds?: number | null; creditsStartSeconds?: number | null };
+
+/**
+ * A season or episode number given twice would make the stored list ambiguous: name the second
+ * one. Each episode's credits must start before its end.
+ */
+function checkSeasons(entry: { seasons?: { seasonNumber: number; episodes: EpisodeChecked[] }[] }, ctx: z.RefinementCtx): void {
   const seenSeasons = new Set<number>();
   entry.seasons?.forEach((season, s) => {
     if (seenSeasons.has(season.seasonNumber)) {
@@ -42,9 +66,13 @@ function checkSeasons(entry: { seasons?: { seasonNumber: number; episodes: { epi
         });
       }
       seenEpisodes.add(episode.episodeNumber);
+      checkCredits(episode, ctx, ['seasons', s, 'episodes', e]);
     });
   });
 }
+
+/** A show has no credits of its own: each episode has its own. */
+export const SHOW_CREDITS_MESSAGE = 'a show has no credits of its own: give creditsStartSeconds on its episodes';
 
 /** Run the cross-field checks only on an object that parsed, so they never see bad types. */
 const onObjects = {
@@ -64,6 +92,11 @@ const entryFieldsShape = {
     .nullable()
     .default(null)
     .meta({ description: 'Seconds; for a show, the typical length of an episode.', example: 8340 }),
+  creditsStartSeconds: creditsStartSeconds.meta({
+    description: 'movie only (a show gives it per episode): seconds from the start where the end credits begin; below `runtimeSeconds`. ' +
+      'Reaching it finishes the movie, whatever the percentage.',
+    example: 7920,
+  }),
   genres: z.array(z.string().trim().min(1).max(50)).max(20).default([]).meta({ example: ['Drama', 'Thriller'] }),
   posterUrl: z
     .url({ protocol: /^https?$/ })
@@ -81,7 +114,10 @@ const entryFieldsShape = {
 /** Body of `PUT /v1/admin/catalog/{mediaType}/{mediaId}`: the key comes from the path. */
 export const catalogEntryBodySchema = z
   .strictObject(entryFieldsShape)
-  .superRefine(checkSeasons, onObjects)
+  .superRefine((entry, ctx) => {
+    checkCredits(entry, ctx);
+    checkSeasons(entry, ctx);
+  }, onObjects)
   .meta({ id: 'CatalogEntryBody' });
 
 export type CatalogEntryFields = z.output<typeof catalogEntryBodySchema>;
@@ -96,6 +132,10 @@ const importEntrySchema = z
     if (entry.mediaType === 'movie' && entry.seasons !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['seasons'], message: 'only a tv show has seasons' });
     }
+    if (entry.mediaType === 'tv' && entry.creditsStartSeconds != null) {
+      ctx.addIssue({ code: 'custom', path: ['creditsStartSeconds'], message: SHOW_CREDITS_MESSAGE });
+    }
+    checkCredits(entry, ctx);
     checkSeasons(entry, ctx);
   }, onObjects)
   .meta({ id: 'CatalogImportEntry' });
@@ -144,6 +184,7 @@ const episodeResponseSchema = z.object({
   episodeNumber: z.number().int().meta({ example: 1 }),
   title: z.string().nullable().meta({ example: '1:23:45' }),
   runtimeSeconds: z.number().int().nullable().meta({ example: 3600 }),
+  creditsStartSeconds: z.number().int().optional().meta({ description: 'Where the end credits begin, seconds; absent when unknown.', example: 3420 }),
 });
 
 const seasonResponseSchema = z.object({
@@ -159,6 +200,11 @@ export const catalogEntrySchema = z
     overview: z.string().nullable(),
     releaseYear: z.number().int().nullable().meta({ example: 1999 }),
     runtimeSeconds: z.number().int().nullable().meta({ description: 'Seconds; for a show, the typical length of an episode.', example: 8340 }),
+    creditsStartSeconds: z
+      .number()
+      .int()
+      .optional()
+      .meta({ description: 'movie only: where the end credits begin, seconds; absent when unknown (a show has it per episode).', example: 7920 }),
     genres: z.array(z.string()).meta({ example: ['Drama', 'Thriller'] }),
     posterUrl: z.string().nullable().meta({ example: null }),
     seasons: z.array(seasonResponseSchema).optional().meta({ description: 'tv only, by season number.' }),

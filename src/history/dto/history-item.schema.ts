@@ -12,11 +12,17 @@ export const historyItemSchema = z
     currentTime: z.number().meta({ description: 'Position of the latest heartbeat, seconds.', example: 6300 }),
     totalDuration: z.number().meta({ example: 8400 }),
     progress: z.number().int().min(0).max(100).meta({ description: 'round(100 × currentTime / totalDuration)', example: 75 }),
-    resumeAt: z.number().meta({ description: 'Where a player should seek: currentTime, or 0 when finished or below MIN_RESUME_PERCENT.', example: 6300 }),
+    resumeAt: z.number().meta({
+      description: 'Where a player should seek: currentTime, or 0 when finished, below your minResumePercent, or the item is shorter than MIN_RESUME_DURATION_SECONDS.',
+      example: 6300,
+    }),
     totalPlayedSeconds: z.number().meta({ description: 'Sum over sessions of the largest playedSeconds, clamped for plausibility (per session) and to MAX_STREAMS_PER_USER × 3600 s per user and UTC hour.', example: 5000 }),
-    finished: z.boolean().meta({ description: 'progress ≥ FINISHED_PERCENT at the latest position.' }),
-    completedCount: z.number().int().meta({ description: 'Sessions that reached FINISHED_PERCENT.', example: 0 }),
-    lastWatchedAt: z.string().meta({ format: 'date-time', example: '2025-12-15T14:30:00.000Z' }),
+    finished: z.boolean().meta({
+      description: 'The position is at or past the finished point now: your finishedPercent (else FINISHED_PERCENT), or the catalogue’s creditsStartSeconds when that comes first.',
+    }),
+    completedCount: z.number().int().meta({ description: 'Plays (sessions of at least MIN_PLAY_SECONDS) that reached the finished point in force when they were stored.', example: 0 }),
+    lastWatchedAt: z.string().meta({ format: 'date-time', description: 'Time of the heartbeat the position comes from: once the item has a play, only plays move it.', example: '2025-12-15T14:30:00.000Z' }),
+    hidden: z.boolean().meta({ description: 'Hidden from continue watching (the item or its show); a heartbeat received after the hide unhides it.', example: false }),
   })
   .meta({ id: 'HistoryItem' });
 
