@@ -45,9 +45,9 @@ describe('watch hours per platform', () => {
     const items = new Map<string, PendingItem>();
     const first = hb({ mediaId: 6, playedSeconds: 0, occurredAt: new Date(`${d1}T23:50:00Z`), device: { platform: 'ios' } });
     for (const [playedSeconds, occurredAt] of [[0, `${d1}T23:50:00Z`], [500, `${d1}T23:59:00Z`], [1500, `${d2}T00:10:00Z`]] as const) {
-      foldHeartbeat(items, 'pf-2', { ...first, playedSeconds, occurredAt: new Date(occurredAt) }, t.clock.now(), t.config.FINISHED_PERCENT);
+      foldHeartbeat(items, 'pf-2', { ...first, playedSeconds, occurredAt: new Date(occurredAt) }, t.clock.now());
     }
-    await t.app.get(PlaytimeRepository).applyBatch([...items.values()], t.config.FINISHED_PERCENT);
+    await t.app.get(PlaytimeRepository).applyBatch([...items.values()]);
     await watchedSession(t, { userId: 'pf-3', at: `${d2}T12:00:00Z`, seconds: 300 });
     await watchedSession(t, { userId: 'pf-3', at: `${d2}T14:00:00Z`, seconds: 200, mediaId: 3, device: { name: 'no platform' } });
     // Finished: a completion on web.
