@@ -61,7 +61,7 @@ const ITEMS_BY_KEYS = `${ITEM_SELECT}
 /** Stored sessions with their credit per hour (epoch ms, largest playedSeconds, credit). */
 const SESSIONS_BY_IDS = `
   SELECT session_id, media_type, media_id, season_number, episode_number, max_played_s, credited_s,
-         first_at, last_at, erased_s, peak_progress, peak_time_s, current_time_s, total_duration_s, is_play, counted,
+         first_at, last_at, erased_s, peak_progress, peak_time_s, current_time_s, total_duration_s, is_play, counted, play_base_s,
          COALESCE((SELECT json_agg(json_build_array(EXTRACT(EPOCH FROM sh.hour) * 1000, sh.max_played_s, sh.credited_s))
                    FROM watch_session_hours sh WHERE sh.session_id = ws.id), '[]') AS hours
   FROM watch_sessions ws
@@ -136,7 +136,7 @@ const TOMBSTONE = `
 
 /** The sessions of a deleted item or show: kept only as a baseline for sessions that go on. */
 const ERASE_SESSIONS = `
-  UPDATE watch_sessions SET erased = true, is_play = false
+  UPDATE watch_sessions SET erased = true, is_play = false, play_base_s = credited_s
   WHERE user_id = $1 AND media_type = $2 AND media_id = $3
     AND ($4::int IS NULL OR (season_number = $4 AND episode_number = $5))`;
 
@@ -221,6 +221,7 @@ interface SessionRow {
   total_duration_s: number | null;
   is_play: boolean;
   counted: boolean;
+  play_base_s: number;
   hours: [number, number, number][];
 }
 
@@ -317,7 +318,7 @@ export class HistoryRepository {
       sessions.set(sessionKeyString(itemKeyOfRow(userId, s), s.session_id), {
         maxPlayed: s.max_played_s, credited: s.credited_s, firstAt: s.first_at.getTime(), lastAt: s.last_at.getTime(),
         peakProgress: s.peak_progress, peakTime: s.peak_time_s, currentTime: s.current_time_s, totalDuration: s.total_duration_s,
-        isPlay: s.is_play, counted: s.counted, erased: s.erased_s, hours: new Map(s.hours.map(([h, max, credited]) => [Number(h), { maxPlayed: max, credited }])),
+        isPlay: s.is_play, counted: s.counted, playBase: s.play_base_s, erased: s.erased_s, hours: new Map(s.hours.map(([h, max, credited]) => [Number(h), { maxPlayed: max, credited }])),
       });
     }
     return { items, sessions, erased, used: new Map(usedRows.map((r) => [Number(r.hour), r.seconds])) };
