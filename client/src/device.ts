@@ -95,7 +95,7 @@ export function normalizeDevice(device: Device | null | undefined): Device | nul
   for (const key of ['id', 'name', 'platform'] as const) {
     const value = device[key];
     if (typeof value !== 'string') continue;
-    const clean = clip(value.replace(/\u0000/g, '').trim());
+    const clean = clip(value.split('\u0000').join('').trim());
     if (clean) out[key] = clean;
   }
   return Object.keys(out).length ? out : null;

@@ -283,7 +283,10 @@ class Tracker implements PlaytimeTracker {
     this.endSession(false);
     this.current = item;
     this.lastKnown = { currentTime: 0, duration: NaN };
-    if (item && !this.media.paused && !this.destroyed) this.startSession();
+    if (item && !this.media.paused && !this.destroyed) {
+      this.startSession();
+      this.armHeartbeat();
+    }
   }
 
   async resume(): Promise<number> {
