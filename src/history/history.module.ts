@@ -5,10 +5,12 @@ import { HistoryController } from './history.controller.js';
 import { HistoryWriteThrottlerGuard } from './history-write-throttler.guard.js';
 import { HistoryRepository } from './history.repository.js';
 import { HistoryService } from './history.service.js';
+import { PlaysRepository } from './plays.repository.js';
+import { PlaysService } from './plays.service.js';
 
 @Module({
   imports: [PlaytimeModule, SettingsModule],
   controllers: [HistoryController],
-  providers: [HistoryService, HistoryRepository, HistoryWriteThrottlerGuard],
+  providers: [HistoryService, HistoryRepository, HistoryWriteThrottlerGuard, PlaysService, PlaysRepository],
 })
 export class HistoryModule {}

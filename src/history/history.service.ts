@@ -15,6 +15,7 @@ import { UNFLUSHED_ITEMS, type UnflushedItems } from '../watch/unflushed-items.j
 import type { HistoryItemResponse } from './dto/history-item.schema.js';
 import { encodeCursor, type HistoryCursor } from './history-cursor.js';
 import { HistoryRepository, type DeleteScope, type KeyFacts, type ListedItem } from './history.repository.js';
+import { PlaysService } from './plays.service.js';
 
 export interface HistoryPage {
   items: HistoryItemResponse[];
@@ -52,6 +53,7 @@ export class HistoryService {
     private readonly clock: Clock,
     private readonly registry: IngestRegistry,
     private readonly settings: SettingsService,
+    private readonly plays: PlaysService,
   ) {}
 
   /**
@@ -216,6 +218,7 @@ export class HistoryService {
       exportedAt: new Date(this.clock.now()).toISOString(),
       settings: ctx.settings,
       history: items.map((i) => this.toResponse(i, ctx)),
+      plays: await this.plays.all(userId),
       sessions: raw.sessions,
       hourlyStatistics: raw.hourly,
     };
