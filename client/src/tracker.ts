@@ -1,5 +1,5 @@
 import { createPlaytimeClient, parseRetryAfter, PlaytimeApiError, trimBase, type ItemKey, type PlaytimeClient, type TokenSource } from './api.js';
-import type { Heartbeat } from './api-types.js';
+import type { Device, Heartbeat } from './api-types.js';
 import { Outbox, type KeyValueStorage, type OutboxEntry } from './outbox.js';
 import { PlayCounter } from './play-counter.js';
 
@@ -58,6 +58,8 @@ export interface PlaytimeTrackerOptions {
   media: TrackedMedia;
   /** What is playing; can also be set (and changed) later with `setItem`. */
   item?: PlaytimeItem | null;
+  /** Where this player runs, sent with every heartbeat (the service keeps a session's first); shown in the plays log. */
+  device?: Device | null;
   /** Milliseconds between heartbeats while playing. Default 10 000 (the service expects 10–30 s). */
   interval?: number;
   /** Most heartbeats kept while they cannot be sent (offline, 429/503). Default 1000. */
@@ -437,6 +439,7 @@ class Tracker implements PlaytimeTracker {
       hb.episodeNumber = item.episodeNumber ?? null;
     }
     if (item.title) hb.title = item.title.slice(0, 300);
+    if (this.options.device) hb.device = this.options.device;
     return hb;
   }
 
