@@ -70,18 +70,7 @@ export class HistoryController {
       '`endedAt`: pass `nextCursor` back as `cursor`. `from`/`to` bound `endedAt` (a day, or a date-time with offset). For tv, `seasonNumber` ' +
       'and `episodeNumber` narrow to a season or an episode of the show `mediaId`. Reflects heartbeats accepted by this instance even before they are flushed.',
   })
-  @ApiResponse({
-    status: 200,
-    standardSchema: playsPageSchema,
-    example: {
-      items: [{
-        sessionId: '6f1c2b7e-1d2a-4c3b-9e8f-0a1b2c3d4e5f', mediaType: 'tv', mediaId: 1399, seasonNumber: 1, episodeNumber: 3, title: 'Game of Thrones',
-        startedAt: '2025-12-15T20:01:10.000Z', endedAt: '2025-12-15T20:52:40.000Z', playedSeconds: 3050, fromPosition: 120, toPosition: 3170,
-        finished: false, device: { id: 'a1b2', name: 'Living room TV', platform: 'tizen' },
-      }],
-      nextCursor: 'WyIyMDI1LTEyLTE1IDIwOjUyOjQwKzAwIiwiNDIiXQ',
-    },
-  })
+  @ApiResponse({ status: 200, standardSchema: playsPageSchema })
   @ApiErrors(400, 401)
   async listPlays(@CurrentUser() user: AuthUser, @Query({ schema: playsQuerySchema }) q: PlaysQuery) {
     return this.plays.list(user.userId, q);
