@@ -10,6 +10,7 @@ import { overlayTitle } from '../watch/title.js';
 import { UNFLUSHED_ITEMS, type UnflushedItems } from '../watch/unflushed-items.js';
 import type { PlayResponse, PlaysQuery } from './dto/plays.schema.js';
 import { encodeCursor, type HistoryCursor } from './history-cursor.js';
+import { CurationRepository } from './curation.repository.js';
 import { HistoryRepository } from './history.repository.js';
 import { PlaysRepository, type PlaysFilter, type StoredPlay, type StoredPlaySession } from './plays.repository.js';
 
@@ -45,6 +46,7 @@ export class PlaysService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly repository: PlaysRepository,
     private readonly history: HistoryRepository,
+    private readonly curation: CurationRepository,
     @Inject(UNFLUSHED_ITEMS) private readonly ingest: UnflushedItems,
     private readonly settings: SettingsService,
   ) {}
@@ -99,7 +101,7 @@ export class PlaysService {
     const sessionIds = pending.flatMap((p) => [...p.sessions.keys()]);
     const [{ sessions, erasedAt }, facts, titleRule, settings] = await Promise.all([
       this.repository.sessionsAndDeletes(userId, sessionIds, pending),
-      this.history.keyFacts(userId, pending),
+      this.curation.keyFacts(userId, pending),
       this.history.itemTitles(pending),
       this.settings.effective(userId),
     ]);
