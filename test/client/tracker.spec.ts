@@ -29,6 +29,22 @@ describe('tracker: counting playedSeconds', () => {
     expect(b.requests[0].url).toBe('https://api.test/v1/playtime');
   });
 
+  it('names the device on every heartbeat when given one, and sends no device field otherwise', async () => {
+    const device = { id: 'web-1', name: 'Kitchen laptop', platform: 'web' };
+    const named = new FakeBrowser();
+    named.tracker({ device });
+    named.video.play();
+    await named.advance(10_000);
+    named.video.pause();
+    await named.advance(100);
+    expect(named.heartbeats().map((h) => [h.event, h.device])).toEqual([['start', device], ['progress', device], ['pause', device]]);
+    const anonymous = new FakeBrowser();
+    anonymous.tracker();
+    anonymous.video.play();
+    await anonymous.advance(100);
+    expect(anonymous.heartbeats()[0]).not.toHaveProperty('device');
+  });
+
   it('does not count paused time, and sends no progress heartbeats while paused', async () => {
     const b = new FakeBrowser();
     const t = b.tracker();
