@@ -9,6 +9,7 @@ const ROUTES: [string, string][] = [
   ['get', '/v1/history'],
   ['delete', '/v1/history'],
   ['get', '/v1/history/continue-watching'],
+  ['get', '/v1/history/plays'],
   ['get', '/v1/history/export'],
   ['get', '/v1/history/{mediaType}/{mediaId}'],
   ['delete', '/v1/history/{mediaType}/{mediaId}'],

@@ -5,6 +5,7 @@
 import { createPlaytimeClient, createPlaytimeTracker, PlaytimeApiError } from './client/index.js';
 import { createCuration } from './curation.js';
 import { createShortSession } from './short-session.js';
+import { renderPlays } from './plays.js';
 import { renderStats } from './stats.js';
 import { $, clock, el, itemHash, itemLabel, notice } from './ui.js';
 
@@ -288,7 +289,7 @@ function scheduleRefresh() {
 
 async function refresh() {
   if (!token) return;
-  await Promise.all([curation.renderContinueWatching(), curation.renderHistory(), renderStats(api)]).catch((err) =>
+  await Promise.all([curation.renderContinueWatching(), curation.renderHistory(), renderPlays(() => token), renderStats(api)]).catch((err) =>
     notice(`Could not refresh: ${err.message}`),
   );
 }

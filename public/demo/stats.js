@@ -28,6 +28,22 @@ export async function renderStats(api) {
   );
   $('stats-top').replaceChildren(...stats.topTitles.slice(0, 5).map((t) => el('li', {}, `${t.title ?? `${t.mediaType} ${t.mediaId}`} — ${duration(t.seconds)}`)));
   drawChart(stats.daily);
+  drawBars($('stats-hours'), stats.byHourOfDay, (i) => String(i));
+  drawBars($('stats-weekdays'), stats.byWeekday, (i) => WEEKDAYS[i]);
+}
+
+const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
+
+/** One plain CSS bar per value (hour of the day, weekday), its height relative to the largest. */
+function drawBars(box, values, label) {
+  const max = Math.max(1, ...values);
+  box.replaceChildren(
+    ...values.map((seconds, i) => {
+      const fill = el('span', { class: 'fill' });
+      fill.style.height = `${Math.round((100 * seconds) / max)}%`;
+      return el('span', { class: 'bar-col', title: `${label(i)}: ${duration(seconds)}`, dataset: { seconds: String(seconds) } }, fill, el('span', { class: 'bar-label' }, label(i)));
+    }),
+  );
 }
 
 function drawChart(daily) {

@@ -15,8 +15,10 @@ import {
   historyPageSchema,
   listQuerySchema,
 } from './dto/history-item.schema.js';
+import { playsPageSchema, playsQuerySchema, type PlaysQuery } from './dto/plays.schema.js';
 import { HistoryWriteThrottlerGuard } from './history-write-throttler.guard.js';
 import { HistoryService } from './history.service.js';
+import { PlaysService } from './plays.service.js';
 
 type EpisodeQuery = z.output<typeof episodeQuerySchema>;
 
@@ -28,7 +30,10 @@ const WRITE_LIMIT_NOTE =
 @ApiBearerAuth('jwt')
 @Controller('v1/history')
 export class HistoryController {
-  constructor(private readonly history: HistoryService) {}
+  constructor(
+    private readonly history: HistoryService,
+    private readonly plays: PlaysService,
+  ) {}
 
   @Get()
   @ApiOperation({
@@ -56,11 +61,26 @@ export class HistoryController {
     return { items: await this.history.continueWatching(user.userId, q.limit) };
   }
 
+  @Get('plays')
+  @ApiOperation({
+    summary: 'Your plays, newest first',
+    description:
+      'Each play (a session credited at least MIN_PLAY_SECONDS) with when it started and ended (its first and latest heartbeat), the seconds it ' +
+      'was credited, the positions it went from and to, whether it reached the finished point, and the device it played on. Keyset-paginated by ' +
+      '`endedAt`: pass `nextCursor` back as `cursor`. `from`/`to` bound `endedAt` (a day, or a date-time with offset). For tv, `seasonNumber` ' +
+      'and `episodeNumber` narrow to a season or an episode of the show `mediaId`. Reflects heartbeats accepted by this instance even before they are flushed.',
+  })
+  @ApiResponse({ status: 200, standardSchema: playsPageSchema })
+  @ApiErrors(400, 401)
+  async listPlays(@CurrentUser() user: AuthUser, @Query({ schema: playsQuerySchema }) q: PlaysQuery) {
+    return this.plays.list(user.userId, q);
+  }
+
   @Get('export')
   @Header('Content-Disposition', 'attachment; filename="playtime-export.json"')
   @ApiProduces('application/json')
-  @ApiOperation({ summary: 'All your data as a JSON download', description: 'Your effective settings, history items, playback sessions (each with the `device` it played on, null when none was named) and hourly statistics.' })
-  @ApiResponse({ status: 200, description: '`{ userId, exportedAt, settings, history, sessions, hourlyStatistics }`' })
+  @ApiOperation({ summary: 'All your data as a JSON download', description: 'Your effective settings, history items, plays (as `GET /v1/history/plays` lists them), playback sessions (each with the `device` it played on, null when none was named) and hourly statistics.' })
+  @ApiResponse({ status: 200, description: '`{ userId, exportedAt, settings, history, plays, sessions, hourlyStatistics }`' })
   @ApiErrors(401)
   async export(@CurrentUser() user: AuthUser) {
     return this.history.export(user.userId);

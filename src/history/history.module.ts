@@ -6,10 +6,12 @@ import { HistoryController } from './history.controller.js';
 import { HistoryWriteThrottlerGuard } from './history-write-throttler.guard.js';
 import { HistoryRepository } from './history.repository.js';
 import { HistoryService } from './history.service.js';
+import { PlaysRepository } from './plays.repository.js';
+import { PlaysService } from './plays.service.js';
 
 @Module({
   imports: [PlaytimeModule, SettingsModule],
   controllers: [HistoryController],
-  providers: [HistoryService, HistoryRepository, CurationRepository, HistoryWriteThrottlerGuard],
+  providers: [HistoryService, HistoryRepository, CurationRepository, HistoryWriteThrottlerGuard, PlaysService, PlaysRepository],
 })
 export class HistoryModule {}

@@ -144,7 +144,7 @@ const ERASE_SESSIONS = `
  * The latest tombstone covering each key, as the flush finds it: three exact-key index probes
  * (the user, the show or movie, the episode).
  */
-const TOMBSTONES_BY_KEYS = `
+export const TOMBSTONES_BY_KEYS = `
   SELECT k.media_type, k.media_id, k.season_number, k.episode_number, GREATEST(
     (SELECT d.deleted_at FROM history_tombstones d
       WHERE d.user_id = $1 AND d.media_type IS NULL AND d.media_id IS NULL AND d.season_number IS NULL AND d.episode_number IS NULL),

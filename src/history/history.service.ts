@@ -16,6 +16,7 @@ import type { HistoryItemResponse } from './dto/history-item.schema.js';
 import { CurationRepository } from './curation.repository.js';
 import { encodeCursor, type HistoryCursor } from './history-cursor.js';
 import { HistoryRepository, type DeleteScope, type KeyFacts, type ListedItem } from './history.repository.js';
+import { PlaysService } from './plays.service.js';
 
 export interface HistoryPage {
   items: HistoryItemResponse[];
@@ -54,6 +55,7 @@ export class HistoryService {
     private readonly registry: IngestRegistry,
     private readonly settings: SettingsService,
     private readonly curation: CurationRepository,
+    private readonly plays: PlaysService,
   ) {}
 
   /**
@@ -218,6 +220,7 @@ export class HistoryService {
       exportedAt: new Date(this.clock.now()).toISOString(),
       settings: ctx.settings,
       history: items.map((i) => this.toResponse(i, ctx)),
+      plays: await this.plays.all(userId),
       sessions: raw.sessions,
       hourlyStatistics: raw.hourly,
     };

@@ -4,7 +4,7 @@
  * before the flush with the numbers the flush will store (read-your-own-writes). Pure.
  */
 import { compareKeys, type ItemKey } from './item-key.js';
-import { checkpointAt, erasedByDelete, type PendingItem, type PendingSession, type SessionState } from './pending.js';
+import { checkpointAt, erasedByDelete, type PendingItem, type PendingSession, type ReceiptCheckpoint, type SessionState } from './pending.js';
 import { plausibleCap } from './plausibility.js';
 import { positionState, reachedFinish, type FinishedPoint } from './progress.js';
 import { hourOf } from './time.js';
@@ -91,6 +91,38 @@ export interface Ceiling {
 
 const EPSILON = 1e-9;
 
+/** A session's credit once `s` is flushed onto its stored state `old`, as APPLY_BATCH's `erasure` and `judged` compute it. */
+export interface SessionCredit {
+  /** Credited seconds: the largest playedSeconds clamped for plausibility, never less than before. */
+  credited: number;
+  /** Of them, what deletes erased (`erased_s`): credited − erasedNew is what the session counts for. */
+  erasedNew: number;
+  /** The last receipt checkpoint at or before the delete, or null. */
+  erasedPart: ReceiptCheckpoint | null;
+  /** Nothing of the session was received after the delete: set aside. */
+  erased: boolean;
+  /** A play (SPEC §7): once one, always one. */
+  isPlay: boolean;
+  /** Latest receipt of the session. */
+  receivedAt: number;
+  /** Credit through the delete (what the erased history had) and the item delete's baseline. */
+  base: number;
+  playBase: number;
+}
+
+export function sessionCredit(old: StoredSession | undefined, s: PendingSession, erasedAt: number | null, minPlay: number): SessionCredit {
+  const credited = creditOf(old, s);
+  const erasedPart = erasedAt === null ? null : checkpointAt(s.receipts, erasedAt);
+  const base = erasedPart ? creditOf(old, erasedPart) : (old?.credited ?? 0);
+  const erasedNew = (old?.erased ?? 0) + (base - (old?.credited ?? 0));
+  // SPEC §7, as APPLY_BATCH's `judged` and `positions`
+  const receivedAt = s.receipts[s.receipts.length - 1].at;
+  const erased = erasedAt !== null && receivedAt <= erasedAt;
+  const playBase = old?.playBase ?? 0;
+  const isPlay = (old?.isPlay ?? false) || (!erased && credited - erasedNew - playBase >= minPlay);
+  return { credited, erasedNew, erasedPart, erased, isPlay, receivedAt, base, playBase };
+}
+
 /**
  * What one session adds per UTC hour, as APPLY_BATCH computes it: the credited time fills the
  * session's hours in order (by the end of an hour, the largest playedSeconds seen up to it, capped
@@ -100,10 +132,7 @@ const EPSILON = 1e-9;
 function sessionOutcome(
   old: StoredSession | undefined, s: PendingSession, erasedAt: number | null, live: boolean, point: FinishedPoint, minPlay: number,
 ): SessionOutcome {
-  const credited = creditOf(old, s);
-  const erasedPart = erasedAt === null ? null : checkpointAt(s.receipts, erasedAt);
-  const base = erasedPart ? creditOf(old, erasedPart) : (old?.credited ?? 0);
-  const erasedNew = (old?.erased ?? 0) + (base - (old?.credited ?? 0));
+  const { credited, erasedPart, erasedNew, erased, isPlay, receivedAt, base, playBase } = sessionCredit(old, s, erasedAt, minPlay);
   const hours = new Map<number, { max: number; granted: number }>();
   const storedHours = old?.hours ?? (old ? new Map([[hourOf(old.lastAt + 1), { maxPlayed: old.maxPlayed, credited: old.credited }]]) : new Map());
   for (const [h, v] of storedHours) hours.set(h, { max: v.maxPlayed, granted: v.credited });
@@ -121,11 +150,6 @@ function sessionOutcome(
     deltas.set(h, live ? through - prevThrough - v.granted : 0);
     prevThrough = through;
   }
-  // SPEC §7, as APPLY_BATCH's `judged` and `positions`
-  const receivedAt = s.receipts[s.receipts.length - 1].at;
-  const erased = erasedAt !== null && receivedAt <= erasedAt;
-  const playBase = old?.playBase ?? 0;
-  const isPlay = (old?.isPlay ?? false) || (!erased && credited - erasedNew - playBase >= minPlay);
   const reached = reachedFinish(Math.max(old?.peakProgress ?? 0, s.peakProgress), Math.max(old?.peakTime ?? 0, s.peakTime), point);
   // counted in the history the delete erased: a play there that reached the finished point
   const erasedCompleted =

@@ -33,21 +33,24 @@ export const episodeQuerySchema = z.object({
   episodeNumber: intParam('episodeNumber', 1).optional(),
 });
 
-const limitParam = (def: number) =>
+export const limitParam = (def: number) =>
   z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(1).max(100)).optional().default(def);
+
+/** A keyset cursor this service issued (history and plays pages); anything else is a 400 naming `cursor`. */
+export const cursorParam = z
+  .string()
+  .max(200)
+  .transform((s, ctx): HistoryCursor => {
+    const cursor = decodeCursor(s);
+    if (!cursor) ctx.addIssue({ code: 'custom', message: 'is not a cursor this service issued' });
+    return cursor ?? { at: '', id: '' };
+  })
+  .optional()
+  .meta({ description: '`nextCursor` of the previous page; anything else is a 400' });
 
 export const listQuerySchema = z.object({
   limit: limitParam(20).meta({ description: '1–100, default 20' }),
-  cursor: z
-    .string()
-    .max(200)
-    .transform((s, ctx): HistoryCursor => {
-      const cursor = decodeCursor(s);
-      if (!cursor) ctx.addIssue({ code: 'custom', message: 'is not a cursor this service issued' });
-      return cursor ?? { at: '', id: '' };
-    })
-    .optional()
-    .meta({ description: '`nextCursor` of the previous page; anything else is a 400' }),
+  cursor: cursorParam,
   mediaType: mediaTypeSchema.optional(),
   finished: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
 });
