@@ -9,7 +9,7 @@ import { TOMBSTONES_BY_KEYS } from './history.repository.js';
 /** Columns of a play as listed (SPEC §8); the title is the title rule's (src/watch/title.ts). */
 const PLAY_COLUMNS = `
   ws.id, ws.session_id, ws.media_type, ws.media_id, ws.season_number, ws.episode_number,
-  ws.first_at, ws.last_at, ws.credited_s, ws.erased_s, ws.max_played_s, ws.from_time_s, ws.current_time_s,
+  ws.first_at, ws.last_at, ws.credited_s, ws.erased_s, ws.play_base_s, ws.max_played_s, ws.from_time_s, ws.current_time_s,
   ws.completed, ws.device, ws.last_at::text AS cursor_at`;
 
 /**
@@ -59,6 +59,8 @@ export interface StoredPlay extends ItemKey {
   lastAt: number;
   credited: number;
   erased: number;
+  /** Credit when a delete of its item erased it (`play_base_s`): not part of the play in the new history. */
+  playBase: number;
   maxPlayed: number;
   fromTime: number | null;
   currentTime: number | null;
@@ -89,6 +91,7 @@ interface PlayRow {
   last_at: Date;
   credited_s: number;
   erased_s: number;
+  play_base_s: number;
   max_played_s: number;
   from_time_s: number | null;
   current_time_s: number | null;
@@ -165,6 +168,7 @@ function toPlay(userId: string, r: PlayRow): StoredPlay {
     lastAt: r.last_at.getTime(),
     credited: r.credited_s,
     erased: r.erased_s,
+    playBase: r.play_base_s,
     maxPlayed: r.max_played_s,
     fromTime: r.from_time_s,
     currentTime: r.current_time_s,

@@ -121,7 +121,7 @@ export class PlaysService {
           userId, mediaType: p.mediaType, mediaId: p.mediaId, seasonNumber: p.seasonNumber, episodeNumber: p.episodeNumber,
           sessionId: id, title: null,
           firstAt: Math.min(old?.firstAt ?? Infinity, s.firstAt), lastAt,
-          credited: credit.credited, erased: credit.erasedNew, maxPlayed: Math.max(old?.maxPlayed ?? 0, s.maxPlayed),
+          credited: credit.credited, erased: credit.erasedNew, playBase: credit.playBase, maxPlayed: Math.max(old?.maxPlayed ?? 0, s.maxPlayed),
           fromTime: earlier ? s.fromTime : old.fromTime, currentTime: newer ? s.currentTime : old.currentTime,
           completed: (old?.completed ?? false) || reachedFinish(Math.max(old?.peakProgress ?? 0, s.peakProgress), Math.max(old?.peakTime ?? 0, s.peakTime), point),
           device: old?.device ?? s.device,
@@ -153,7 +153,7 @@ function pendingTitles(pending: PendingItem[], rule: Map<string, { catalog: stri
 function storedSession(s: StoredPlaySession): StoredSession {
   return {
     maxPlayed: s.maxPlayed, credited: s.credited, firstAt: s.firstAt, lastAt: s.lastAt, peakProgress: s.peakProgress, peakTime: s.peakTime,
-    currentTime: s.currentTime, totalDuration: s.totalDuration, isPlay: s.isPlay, counted: s.counted, erased: s.erased,
+    currentTime: s.currentTime, totalDuration: s.totalDuration, isPlay: s.isPlay, counted: s.counted, erased: s.erased, playBase: s.playBase,
   };
 }
 
@@ -186,7 +186,7 @@ function toResponse(p: ListedPlay, titles: Map<string, string | null>): PlayResp
     title: titles.has(show) ? titles.get(show)! : p.title,
     startedAt: new Date(p.firstAt).toISOString(),
     endedAt: new Date(p.lastAt).toISOString(),
-    playedSeconds: round(p.credited - p.erased, 3),
+    playedSeconds: round(p.credited - p.erased - p.playBase, 3),
     fromPosition: p.fromTime === null ? null : round(p.fromTime, 3),
     toPosition: p.currentTime === null ? null : round(p.currentTime, 3),
     finished: p.completed,
