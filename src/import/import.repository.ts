@@ -66,30 +66,30 @@ export const APPLY_IMPORT = `
     SELECT id, seconds_hour, played_s, played_s FROM fresh ORDER BY 1
     RETURNING 1
   ),
+  -- per item (one upsert row each): the sums, and the position of its latest new play
   per_item AS (
     SELECT user_id, media_type, media_id, season_number, episode_number,
-           sum(played_s) AS played_s, count(*) FILTER (WHERE finished)::int AS completions, min(at) AS first_at,
-           (array_agg(title ORDER BY at DESC, ord DESC) FILTER (WHERE title IS NOT NULL))[1] AS title
+           sum(played_s) AS played_s, count(*) FILTER (WHERE finished)::int AS completions, min(at) AS first_at, max(at) AS at,
+           (array_agg(title ORDER BY at DESC, ord DESC) FILTER (WHERE title IS NOT NULL))[1] AS title,
+           (array_agg(current_time_s ORDER BY at DESC, ord DESC))[1] AS current_time_s,
+           (array_agg(total_duration_s ORDER BY at DESC, ord DESC))[1] AS total_duration_s
     FROM fresh GROUP BY user_id, media_type, media_id, season_number, episode_number
   ),
   latest AS (
-    SELECT DISTINCT ON (user_id, media_type, media_id, season_number, episode_number)
-           user_id, media_type, media_id, season_number, episode_number, at, current_time_s, total_duration_s,
-           ${progressSql('current_time_s', 'total_duration_s')} AS progress,
-           ${userFinishedPercentSql('user_id', '$17::int')} AS finished_percent,
-           ${creditsStartSql('media_type', 'media_id', 'season_number', 'episode_number')} AS credits_start
-    FROM fresh
-    ORDER BY user_id, media_type, media_id, season_number, episode_number, at DESC, ord DESC
+    SELECT p.*, ${progressSql('p.current_time_s', 'p.total_duration_s')} AS progress,
+           ${userFinishedPercentSql('p.user_id', '$17::int')} AS finished_percent,
+           ${creditsStartSql('p.media_type', 'p.media_id', 'p.season_number', 'p.episode_number')} AS credits_start
+    FROM per_item p
   ),
   history_upserted AS (
     INSERT INTO watch_history AS h
       (user_id, media_type, media_id, season_number, episode_number, title, current_time_s, total_duration_s, progress, finished,
        completed_count, total_played_s, position_at, first_watched_at, last_watched_at, has_play)
-    SELECT p.user_id, p.media_type, p.media_id, p.season_number, p.episode_number, p.title, l.current_time_s, l.total_duration_s,
+    SELECT l.user_id, l.media_type, l.media_id, l.season_number, l.episode_number, l.title, l.current_time_s, l.total_duration_s,
            l.progress, ${reachedFinishSql('l.progress', 'l.current_time_s', 'l.finished_percent', 'l.credits_start')},
-           p.completions, p.played_s, l.at, p.first_at, l.at, true
-    FROM per_item p JOIN latest l USING (user_id, media_type, media_id, season_number, episode_number)
-    ORDER BY p.user_id, p.media_type, p.media_id, p.season_number, p.episode_number
+           l.completions, l.played_s, l.at, l.first_at, l.at, true
+    FROM latest l
+    ORDER BY l.user_id, l.media_type, l.media_id, l.season_number, l.episode_number
     ON CONFLICT (user_id, media_type, media_id, season_number, episode_number) DO UPDATE SET
       title            = CASE WHEN ${MOVES} THEN COALESCE(EXCLUDED.title, h.title) ELSE COALESCE(h.title, EXCLUDED.title) END,
       total_played_s   = h.total_played_s + EXCLUDED.total_played_s,
