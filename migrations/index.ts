@@ -9,6 +9,7 @@ import { ItemTitleIndex1765000500000 } from './1765000500000-ItemTitleIndex.js';
 import { SessionDevice1765000700000 } from './1765000700000-SessionDevice.js';
 import { PlaysAndCuration1765000800000 } from './1765000800000-PlaysAndCuration.js';
 import { SessionSpans1765000900000 } from './1765000900000-SessionSpans.js';
+import { MaintenanceRuns1765001000000 } from './1765001000000-MaintenanceRuns.js';
 
 /** Every migration, in order. Listed explicitly so the build, the CLI and tests load the same set. */
 export const migrations = [
@@ -23,4 +24,5 @@ export const migrations = [
   SessionDevice1765000700000,
   PlaysAndCuration1765000800000,
   SessionSpans1765000900000,
+  MaintenanceRuns1765001000000,
 ];

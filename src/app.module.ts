@@ -18,6 +18,7 @@ import { HealthModule } from './health/health.module.js';
 import { HistoryModule } from './history/history.module.js';
 import { ImportModule } from './import/import.module.js';
 import { playtimeThrottlers } from './playtime/playtime-throttler.guard.js';
+import { MaintenanceModule } from './maintenance/maintenance.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { PlaytimeModule } from './playtime/playtime.module.js';
 import { RedisModule } from './redis/redis.module.js';
@@ -68,6 +69,7 @@ export class AppModule {
         ReportingModule,
         SettingsModule,
         ImportModule,
+        MaintenanceModule,
       ],
     };
   }
