@@ -8,8 +8,7 @@ import { AUTO_DELETE_JOB, AutoDeleteService } from './auto-delete.service.js';
 export const maintenanceQuerySchema = z
   .strictObject({
     job: z.enum([AUTO_DELETE_JOB]).meta({ description: 'The job to run now.', example: AUTO_DELETE_JOB }),
-  })
-  .meta({ id: 'MaintenanceQuery' });
+  });
 
 export const autoDeleteResultSchema = z
   .object({
