@@ -23,7 +23,7 @@ export const legacyDocumentSchema = z
     userId: text(MAX_USER_ID_LENGTH)
       .min(1)
       // eslint-disable-next-line no-control-regex
-      .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'must not contain control characters')
+      .refine((v) => !/[\u0001-\u001f\u007f]/.test(v), 'must not contain control characters')
       .meta({ description: 'The user, as the `sub` of their tokens (1–256 characters).', example: 'user-42' }),
     mediaType: mediaTypeSchema,
     mediaId: z.number().int().min(1).max(MAX_INT4).meta({ example: 1399 }),
