@@ -22,8 +22,9 @@ export type ImportProgress = (counts: Omit<ImportResult, 'errors'>) => void;
 
 /**
  * The import (SPEC §9): validates each document alone, turns it into a play and stores plays in
- * chunks. Memory holds one chunk whatever the size of the input, which is pulled only as fast as
- * chunks are stored. Used by the HTTP route and by `npm run import`.
+ * chunks. Memory holds two chunks (one being written, one being parsed) whatever the size of the
+ * input, which is pulled only as fast as chunks are stored. Used by the HTTP route and by
+ * `npm run import`.
  */
 @Injectable()
 export class ImportService {
@@ -38,13 +39,22 @@ export class ImportService {
     const result: ImportResult = { imported: 0, unchanged: 0, rejected: 0, errors: [] };
     let chunk: LegacyPlay[] = [];
     let sessionIds = new Set<string>();
-    const store = async () => {
-      const imported = await this.repository.apply(chunk, this.config.FINISHED_PERCENT);
+    // One chunk is written while the next one is parsed (never more: chunks commit in order).
+    let inFlight: Promise<void> = Promise.resolve();
+    const store = async (plays: LegacyPlay[]) => {
+      const imported = await this.repository.apply(plays, this.config.FINISHED_PERCENT);
       result.imported += imported;
-      result.unchanged += chunk.length - imported;
+      result.unchanged += plays.length - imported;
+      onProgress?.({ imported: result.imported, unchanged: result.unchanged, rejected: result.rejected });
+    };
+    const send = async () => {
+      await inFlight;
+      const plays = chunk;
       chunk = [];
       sessionIds = new Set();
-      onProgress?.({ imported: result.imported, unchanged: result.unchanged, rejected: result.rejected });
+      inFlight = store(plays);
+      // surfaced by the next `await inFlight`; never an unhandled rejection meanwhile
+      inFlight.catch(() => undefined);
     };
     for await (const doc of documents) {
       const parsed = parseDocument(doc);
@@ -60,10 +70,11 @@ export class ImportService {
       }
       sessionIds.add(parsed.play.sessionId);
       chunk.push(parsed.play);
-      if (chunk.length >= IMPORT_CHUNK) await store();
+      if (chunk.length >= IMPORT_CHUNK) await send();
     }
-    if (chunk.length) await store();
-    else onProgress?.({ imported: result.imported, unchanged: result.unchanged, rejected: result.rejected });
+    if (chunk.length) await send();
+    await inFlight;
+    if (!result.imported && !result.unchanged) onProgress?.({ imported: 0, unchanged: 0, rejected: result.rejected });
     this.logger.log(`history import: ${result.imported} imported, ${result.unchanged} unchanged, ${result.rejected} rejected`);
     return result;
   }
