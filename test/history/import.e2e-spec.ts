@@ -182,7 +182,7 @@ describe('history import (SPEC §9)', () => {
     const doc = (over: Doc) => ({ userId: user, mediaType: 'movie', mediaId: 900, progress: 90, currentTime: 5400, totalDuration: 6000, totalPlayedSeconds: 5400, finished: true, lastWatchedAt: '2026-11-03T20:00:00Z', ...over });
     const res = await t.http().post('/v1/admin/history/import').set(admin).send([doc({}), doc({ mediaId: 901 }), doc({ mediaId: 0 })]).expect(200);
     expect(res.body).toMatchObject({ imported: 2, rejected: 1, errors: [{ line: 3, field: 'mediaId' }] });
-    const streamed = await t.http().post('/v1/admin/history/import').set(admin).set('Content-Type', 'application/x-ndjson')
+    const streamed = await t.http().post('/v1/admin/history/import').set(admin).set('Content-Type', 'application/x-ndjson; charset=utf-8')
       .send(`  [\n${JSON.stringify(doc({}))},\n${JSON.stringify(doc({ mediaId: 902, title: 'with, a comma ] and "quotes" {' }))}\n]\n`).expect(200);
     expect(streamed.body).toEqual({ imported: 1, unchanged: 1, rejected: 0, errors: [] });
     const item = (await t.http().get('/v1/history/movie/900').set(await as(user)).expect(200)).body;
