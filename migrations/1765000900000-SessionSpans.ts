@@ -44,7 +44,7 @@ export class SessionSpans1765000900000 implements MigrationInterface {
         WHERE sh.credited_s > 0
         UNION ALL
         SELECT (ws.last_at AT TIME ZONE 'UTC')::date, COALESCE(NULLIF(ws.device->>'platform', ''), 'unknown'), ws.user_id, 0, 1
-        FROM watch_sessions ws WHERE ws.completed AND isfinite(ws.last_at)
+        FROM watch_sessions ws WHERE ws.counted AND isfinite(ws.last_at)
       ) p
       WHERE day IN (SELECT period FROM report_runs WHERE job = 'watch-hours' AND finished_at IS NOT NULL)
       GROUP BY day, platform`);

@@ -8,6 +8,7 @@ import { SessionHours1765000401000 } from './1765000401000-SessionHours.js';
 import { ItemTitleIndex1765000500000 } from './1765000500000-ItemTitleIndex.js';
 import { SessionDevice1765000700000 } from './1765000700000-SessionDevice.js';
 import { PlaysAndCuration1765000800000 } from './1765000800000-PlaysAndCuration.js';
+import { PlayBase1765000810000 } from './1765000810000-PlayBase.js';
 import { SessionSpans1765000900000 } from './1765000900000-SessionSpans.js';
 import { MaintenanceRuns1765001000000 } from './1765001000000-MaintenanceRuns.js';
 
@@ -23,6 +24,7 @@ export const migrations = [
   ItemTitleIndex1765000500000,
   SessionDevice1765000700000,
   PlaysAndCuration1765000800000,
+  PlayBase1765000810000,
   SessionSpans1765000900000,
   MaintenanceRuns1765001000000,
 ];

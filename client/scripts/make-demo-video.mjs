@@ -6,7 +6,7 @@
  *
  * Why this way: there is no ffmpeg on a fresh machine and no VP8 encoder on npm without native
  * code, but Chromium ships one behind WebCodecs. The page draws a test pattern frame by frame on a
- * canvas and encodes it with `VideoEncoder` (VP8, a keyframe every two seconds); this script then muxes
+ * canvas and encodes it with `VideoEncoder` (VP8, a keyframe every ten seconds); this script then muxes
  * the chunks into a WebM file itself, with a `Duration` and `Cues`, so the browser knows the
  * length at once and seeks exactly (MediaRecorder output has neither). The output is
  * deterministic in content (not byte-for-byte across Chromium versions) and is committed, so

@@ -50,15 +50,18 @@ export interface ContinueWatching {
     totalDuration: number;
     /** round(100 × currentTime / totalDuration) */
     progress: number;
-    /** Where a player should seek: currentTime, or 0 when finished or below MIN_RESUME_PERCENT. */
+    /** Where a player should seek: currentTime, or 0 when finished, below your minResumePercent, or the item is shorter than MIN_RESUME_DURATION_SECONDS. */
     resumeAt: number;
     /** Sum over sessions of the largest playedSeconds, clamped for plausibility (per session) and to MAX_STREAMS_PER_USER × 3600 s per user and UTC hour. */
     totalPlayedSeconds: number;
-    /** progress ≥ FINISHED_PERCENT at the latest position. */
+    /** The position is at or past the finished point now: your finishedPercent (else FINISHED_PERCENT), or the catalogue’s creditsStartSeconds when that comes first. */
     finished: boolean;
-    /** Sessions that reached FINISHED_PERCENT. */
+    /** Plays (sessions of at least MIN_PLAY_SECONDS) that reached the finished point in force when they were stored. */
     completedCount: number;
+    /** Time of the heartbeat the position comes from: once the item has a play, only plays move it. */
     lastWatchedAt: string;
+    /** Hidden from continue watching (the item or its show); a heartbeat received after the hide unhides it. */
+    hidden: boolean;
     /** `next-episode`: the episode after a finished one, from the catalogue. */
     reason: 'resume' | 'next-episode';
   }>;
@@ -138,15 +141,18 @@ export interface HistoryItem {
   totalDuration: number;
   /** round(100 × currentTime / totalDuration) */
   progress: number;
-  /** Where a player should seek: currentTime, or 0 when finished or below MIN_RESUME_PERCENT. */
+  /** Where a player should seek: currentTime, or 0 when finished, below your minResumePercent, or the item is shorter than MIN_RESUME_DURATION_SECONDS. */
   resumeAt: number;
   /** Sum over sessions of the largest playedSeconds, clamped for plausibility (per session) and to MAX_STREAMS_PER_USER × 3600 s per user and UTC hour. */
   totalPlayedSeconds: number;
-  /** progress ≥ FINISHED_PERCENT at the latest position. */
+  /** The position is at or past the finished point now: your finishedPercent (else FINISHED_PERCENT), or the catalogue’s creditsStartSeconds when that comes first. */
   finished: boolean;
-  /** Sessions that reached FINISHED_PERCENT. */
+  /** Plays (sessions of at least MIN_PLAY_SECONDS) that reached the finished point in force when they were stored. */
   completedCount: number;
+  /** Time of the heartbeat the position comes from: once the item has a play, only plays move it. */
   lastWatchedAt: string;
+  /** Hidden from continue watching (the item or its show); a heartbeat received after the hide unhides it. */
+  hidden: boolean;
 }
 
 export interface HistoryPage {

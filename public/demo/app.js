@@ -59,7 +59,7 @@ const tracker = createPlaytimeTracker({
     if (err instanceof PlaytimeApiError && err.status === 401) notice('Your token was refused (expired?): sign in again.');
   },
 });
-const curation = createCuration({ getToken: () => token, openItem: (item) => openItem(item), changed: () => scheduleRefresh() });
+const curation = createCuration({ getToken: () => token, openItem: (item) => openItem(item), changed: () => scheduleRefresh(), release: releaseItem });
 createShortSession({ tracker, video, api, rules: () => rules, reopen: (item) => openItem(item), changed: () => scheduleRefresh() });
 // For the browser tests and for poking around in the console.
 window.playtimeDemo = { tracker, api };
@@ -232,6 +232,15 @@ async function renderEpisodePicker(item) {
     const [seasonNumber, episodeNumber] = select.value.split('/').map(Number);
     void openItem({ ...item, seasonNumber, episodeNumber });
   };
+}
+
+/** Closes the player if it is on `item` (scope 'show': on any episode of that show) and delivers the `stop`. */
+async function releaseItem(item, scope) {
+  const playing = tracker.item;
+  if (!playing || playing.mediaType !== item.mediaType || playing.mediaId !== item.mediaId) return;
+  if (scope !== 'show' && item.mediaType === 'tv' && (playing.seasonNumber !== item.seasonNumber || playing.episodeNumber !== item.episodeNumber)) return;
+  closePlayer();
+  await tracker.flush();
 }
 
 function closePlayer() {

@@ -6,9 +6,11 @@ const SETTINGS = ['finishedPercent', 'minResumePercent', 'continueWatchingDays',
 
 /**
  * `getToken()` gives the bearer token, `openItem(item)` opens the player on an item, and
- * `changed()` is called after anything here changed what the lists show.
+ * `changed()` is called after anything here changed what the lists show. `release(item, scope)`
+ * ends the player's session when it is on that item (or show) and resolves once its `stop` is
+ * delivered: a heartbeat received after the hide would unhide it at once (SPEC §7).
  */
-export function createCuration({ getToken, openItem, changed }) {
+export function createCuration({ getToken, openItem, changed, release }) {
   let settings = null;
 
   async function call(method, path, body) {
@@ -27,6 +29,7 @@ export function createCuration({ getToken, openItem, changed }) {
   }
 
   async function setHidden(item, scope, hidden) {
+    if (hidden) await release(item, scope);
     const res = await call(hidden ? 'PUT' : 'DELETE', hiddenPath(item, scope));
     if (res.status === 204) notice(null);
     else notice(`Could not ${hidden ? 'hide' : 'unhide'} ${itemLabel(item)}: ${errorMessages(res.body, res.status).join('; ')}`);
@@ -50,7 +53,7 @@ export function createCuration({ getToken, openItem, changed }) {
     if (!res.ok) throw new Error(errorMessages(res.body, res.status).join('; '));
     const row = $('continue-row');
     if (!res.body.items.length) {
-      row.replaceChildren(el('p', { class: 'muted' }, 'Nothing to continue yet: play something below past the play threshold.'));
+      row.replaceChildren(el('p', { class: 'muted' }, 'Nothing to continue: play something below past the play threshold (hidden items stay listed under History).'));
       return;
     }
     row.replaceChildren(

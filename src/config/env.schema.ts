@@ -91,10 +91,7 @@ export const envSchema = z
     HISTORY_WRITE_RATE_LIMIT: int(1).default(30),
     /** Per-user ceiling: credited time per UTC hour is at most this many × 3600 s. */
     MAX_STREAMS_PER_USER: int(1, 1000).default(4),
-    /**
-     * Plays, short items and stale items (continue watching). Validated now so that a deployment
-     * configured for them fails fast on a bad value; the rules that read them are not built yet.
-     */
+    /** Plays, short items and stale items (SPEC §7); users may override the stale window. */
     MIN_PLAY_SECONDS: int(0, 86_400).default(60),
     MIN_RESUME_DURATION_SECONDS: int(0, 86_400).default(300),
     CONTINUE_WATCHING_DAYS: int(0, 3650).default(112),

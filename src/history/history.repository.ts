@@ -11,21 +11,10 @@ import { itemKeyString, sessionKeyString, showKeyString, type ItemKey, type Medi
 import { LOCK_IDS, userLockKeySql } from '../watch/lock-ids.js';
 import type { StoredItem, StoredSession } from '../watch/overlay.js';
 import { creditsStartSql } from '../watch/credits.js';
+import { DELETE_HIDDEN, factsOf, keyFactsSql, type KeyFacts } from './curation.repository.js';
 import { catalogTitleSql, itemTitleSql } from '../watch/title.js';
 
-/**
- * What decides, at read time, whether an item is finished and hidden (SPEC §7): the catalogue's
- * credits, and when the item itself or its show was hidden (index probes on history_hidden).
- */
-function keyFactsSql(userId: string, t: string): string {
-  return `${creditsStartSql(`${t}.media_type`, `${t}.media_id`, `${t}.season_number`, `${t}.episode_number`)} AS credits_start,
-         (SELECT hh.hidden_at FROM history_hidden hh
-           WHERE hh.user_id = ${userId} AND hh.media_type = ${t}.media_type AND hh.media_id = ${t}.media_id
-             AND hh.season_number IS NOT DISTINCT FROM ${t}.season_number AND hh.episode_number IS NOT DISTINCT FROM ${t}.episode_number) AS item_hidden_at,
-         (SELECT hh.hidden_at FROM history_hidden hh
-           WHERE ${t}.media_type = 'tv' AND hh.user_id = ${userId} AND hh.media_type = 'tv' AND hh.media_id = ${t}.media_id
-             AND hh.season_number IS NULL AND hh.episode_number IS NULL) AS show_hidden_at`;
-}
+export type { KeyFacts } from './curation.repository.js';
 
 /** Columns of a history item; the title is the title rule's (src/watch/title.ts), as in reports and statistics. */
 const ITEM_SELECT = `
@@ -53,11 +42,6 @@ export const LIST_PAGE = `${ITEM_SELECT}
   ORDER BY h.last_watched_at DESC, h.id DESC
   LIMIT $6`;
 
-/** Credits and hide marks for keys, stored or not (an unflushed item has no row yet). */
-const KEY_FACTS = `
-  SELECT k.media_type, k.media_id, k.season_number, k.episode_number, ${keyFactsSql('$1', 'k')}
-  FROM unnest($2::text[], $3::int[], $4::int[], $5::int[]) AS k(media_type, media_id, season_number, episode_number)`;
-
 
 /**
  * The title rule for the given keys, whether or not they are stored yet, and its catalogue part
@@ -77,7 +61,7 @@ const ITEMS_BY_KEYS = `${ITEM_SELECT}
 /** Stored sessions with their credit per hour (epoch ms, largest playedSeconds, credit). */
 const SESSIONS_BY_IDS = `
   SELECT session_id, media_type, media_id, season_number, episode_number, max_played_s, credited_s,
-         first_at, last_at, erased_s, peak_progress, peak_time_s, current_time_s, total_duration_s, is_play, counted,
+         first_at, last_at, erased_s, peak_progress, peak_time_s, current_time_s, total_duration_s, is_play, counted, play_base_s,
          COALESCE((SELECT json_agg(json_build_array(EXTRACT(EPOCH FROM sh.hour) * 1000, sh.max_played_s, sh.credited_s))
                    FROM watch_session_hours sh WHERE sh.session_id = ws.id), '[]') AS hours
   FROM watch_sessions ws
@@ -152,7 +136,7 @@ const TOMBSTONE = `
 
 /** The sessions of a deleted item or show: kept only as a baseline for sessions that go on. */
 const ERASE_SESSIONS = `
-  UPDATE watch_sessions SET erased = true, is_play = false
+  UPDATE watch_sessions SET erased = true, is_play = false, play_base_s = credited_s
   WHERE user_id = $1 AND media_type = $2 AND media_id = $3
     AND ($4::int IS NULL OR (season_number = $4 AND episode_number = $5))`;
 
@@ -177,31 +161,6 @@ const DELETE_ITEMS = `
   DELETE FROM watch_history
   WHERE user_id = $1 AND media_type = $2 AND media_id = $3
     AND ($4::int IS NULL OR (season_number = $4 AND episode_number = $5))`;
-
-/** Hide marks of a deleted item or show (a show's own mark and its episodes'). */
-const DELETE_HIDDEN = `
-  DELETE FROM history_hidden
-  WHERE user_id = $1 AND media_type = $2 AND media_id = $3
-    AND ($4::int IS NULL OR (season_number = $4 AND episode_number = $5))`;
-
-/**
- * Hides an item, or a show (season and episode NULL), if the user has a history row for it: a
- * heartbeat of it received after `hidden_at` unhides it (the flush removes the mark).
- */
-const HIDE = `
-  INSERT INTO history_hidden (user_id, media_type, media_id, season_number, episode_number, hidden_at)
-  SELECT $1, $2, $3, $4, $5, $6
-  WHERE EXISTS (SELECT 1 FROM watch_history h
-                WHERE h.user_id = $1 AND h.media_type = $2 AND h.media_id = $3
-                  AND ($4::int IS NULL OR (h.season_number = $4 AND h.episode_number = $5)))
-  ON CONFLICT (user_id, media_type, media_id, season_number, episode_number)
-    DO UPDATE SET hidden_at = GREATEST(history_hidden.hidden_at, EXCLUDED.hidden_at)
-  RETURNING 1`;
-
-const HAS_HISTORY = `
-  SELECT EXISTS (SELECT 1 FROM watch_history h
-                 WHERE h.user_id = $1 AND h.media_type = $2 AND h.media_id = $3
-                   AND ($4::int IS NULL OR (h.season_number = $4 AND h.episode_number = $5))) AS found`;
 
 const DELETE_ALL = [
   `DELETE FROM watch_history WHERE user_id = $1`,
@@ -262,14 +221,8 @@ interface SessionRow {
   total_duration_s: number | null;
   is_play: boolean;
   counted: boolean;
+  play_base_s: number;
   hours: [number, number, number][];
-}
-
-/** What a read needs to know of an item besides its stored row: credits and hide marks (epoch ms). */
-export interface KeyFacts {
-  creditsStart: number | null;
-  itemHiddenAt: number | null;
-  showHiddenAt: number | null;
 }
 
 /** A stored item with its read-time facts and its position in the keyset order. */
@@ -320,24 +273,6 @@ export class HistoryRepository {
     return rows.map(toListedItem);
   }
 
-  /** Per `itemKeyString`: credits and hide marks of the given keys of this user. */
-  async keyFacts(userId: string, keys: Omit<ItemKey, 'userId'>[]): Promise<Map<string, KeyFacts>> {
-    if (!keys.length) return new Map();
-    const rows = (await this.dataSource.query(KEY_FACTS, [
-      userId, keys.map((k) => k.mediaType), keys.map((k) => k.mediaId), keys.map((k) => k.seasonNumber), keys.map((k) => k.episodeNumber),
-    ])) as (KeyRow & { credits_start: number | null; item_hidden_at: Date | null; show_hidden_at: Date | null })[];
-    return new Map(rows.map((r) => [keyOf(userId, r), factsOf(r)]));
-  }
-
-  /** Hides (or, `hide` false, unhides) an item or a whole show. False when the user never watched it. */
-  async setHidden(key: ItemKey, hide: boolean, at: Date): Promise<boolean> {
-    const params = [key.userId, key.mediaType, key.mediaId, key.seasonNumber, key.episodeNumber];
-    if (hide) return ((await this.dataSource.query(HIDE, [...params, at])) as unknown[]).length > 0;
-    const [{ found }] = (await this.dataSource.query(HAS_HISTORY, params)) as { found: boolean }[];
-    if (found) await this.dataSource.query(DELETE_HIDDEN, params);
-    return found;
-  }
-
   /** Stored items for the given keys, and the stored state of the given sessions of this user. */
   /**
    * The stored state the read-your-own-writes overlay starts from: items, their sessions, delete
@@ -383,7 +318,7 @@ export class HistoryRepository {
       sessions.set(sessionKeyString(itemKeyOfRow(userId, s), s.session_id), {
         maxPlayed: s.max_played_s, credited: s.credited_s, firstAt: s.first_at.getTime(), lastAt: s.last_at.getTime(),
         peakProgress: s.peak_progress, peakTime: s.peak_time_s, currentTime: s.current_time_s, totalDuration: s.total_duration_s,
-        isPlay: s.is_play, counted: s.counted, erased: s.erased_s, hours: new Map(s.hours.map(([h, max, credited]) => [Number(h), { maxPlayed: max, credited }])),
+        isPlay: s.is_play, counted: s.counted, playBase: s.play_base_s, erased: s.erased_s, hours: new Map(s.hours.map(([h, max, credited]) => [Number(h), { maxPlayed: max, credited }])),
       });
     }
     return { items, sessions, erased, used: new Map(usedRows.map((r) => [Number(r.hour), r.seconds])) };
@@ -493,13 +428,5 @@ function toListedItem(r: ItemRow): ListedItem {
     hasPlay: r.has_play,
     ...factsOf(r),
     cursor: { at: r.cursor_at, id: String(r.id) },
-  };
-}
-
-function factsOf(r: { credits_start: number | null; item_hidden_at: Date | null; show_hidden_at: Date | null }): KeyFacts {
-  return {
-    creditsStart: r.credits_start,
-    itemHiddenAt: r.item_hidden_at ? r.item_hidden_at.getTime() : null,
-    showHiddenAt: r.show_hidden_at ? r.show_hidden_at.getTime() : null,
   };
 }

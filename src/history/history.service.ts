@@ -13,6 +13,7 @@ import { DAY_MS, round } from '../watch/time.js';
 import { overlayTitle } from '../watch/title.js';
 import { UNFLUSHED_ITEMS, type UnflushedItems } from '../watch/unflushed-items.js';
 import type { HistoryItemResponse } from './dto/history-item.schema.js';
+import { CurationRepository } from './curation.repository.js';
 import { encodeCursor, type HistoryCursor } from './history-cursor.js';
 import { HistoryRepository, type DeleteScope, type KeyFacts, type ListedItem } from './history.repository.js';
 
@@ -52,6 +53,7 @@ export class HistoryService {
     private readonly clock: Clock,
     private readonly registry: IngestRegistry,
     private readonly settings: SettingsService,
+    private readonly curation: CurationRepository,
   ) {}
 
   /**
@@ -66,7 +68,7 @@ export class HistoryService {
     if (!unflushed) {
       const { items } = await this.repository.findItems(key.userId, [key], []);
       const stored = items.get(itemKeyString(key));
-      item = stored && { ...stored, ...(await this.repository.keyFacts(key.userId, [key])).get(itemKeyString(key))! };
+      item = stored && { ...stored, ...(await this.curation.keyFacts(key.userId, [key])).get(itemKeyString(key))! };
     } else {
       // All of the user's unflushed items: the per-user ceiling shares an hour's room among them.
       const wanted = itemKeyString(key);
@@ -174,7 +176,7 @@ export class HistoryService {
    */
   async setHidden(key: ItemKey, hide: boolean): Promise<void> {
     if (this.ingest.unflushedForUser(key.userId).length) await this.ingest.flushUser(key.userId);
-    const found = await this.repository.setHidden(key, hide, new Date(this.clock.now()));
+    const found = await this.curation.setHidden(key, hide, new Date(this.clock.now()));
     if (!found) throw new NotFoundException('Never watched');
   }
 
@@ -288,7 +290,7 @@ export class HistoryService {
     const [{ items, sessions, erased, used }, titles, facts] = await Promise.all([
       this.repository.findItems(userId, pending, sessionIds, hours),
       this.repository.itemTitles(pending),
-      this.repository.keyFacts(userId, pending),
+      this.curation.keyFacts(userId, pending),
     ]);
     const inputs = pending.map((p) => {
       const key = itemKeyString(p);

@@ -148,7 +148,7 @@ export const APPLY_BATCH = `
   ),
   merged AS (
     SELECT ws.id, s.item_idx, s.session_idx, s.session_id, ws.credited_s AS old_credited, ws.erased_s AS erased_old,
-           ws.is_play AS was_play, ws.counted AS was_counted, i.finished_percent, i.credits_start,
+           ws.is_play AS was_play, ws.counted AS was_counted, ws.play_base_s AS play_base, i.finished_percent, i.credits_start,
            s.last_at AS seen_at, s.device, s.received_at,
            GREATEST(ws.max_played_s, s.max_played_s) AS max_played_s,
            LEAST(ws.first_at, s.first_at) AS first_at,
@@ -165,7 +165,11 @@ export const APPLY_BATCH = `
                 ELSE GREATEST(ws.credited_s, LEAST(GREATEST(ws.max_played_s, e.max_played_s),
                        ${plausibleCapSql('LEAST(ws.first_at, e.first_at)', 'GREATEST(ws.last_at, e.last_at)')}))
            END AS base_credited,
-           COALESCE(${reachedFinishSql('e.peak_progress', 'e.peak_time_s', 'i.finished_percent', 'i.credits_start')}, false) AS erased_completed,
+           -- the session was a play that reached the finished point in the history the delete erased: counted there
+           e.at IS NOT NULL AND ${reachedFinishSql('e.peak_progress', 'e.peak_time_s', 'i.finished_percent', 'i.credits_start')}
+             AND GREATEST(ws.credited_s, LEAST(GREATEST(ws.max_played_s, e.max_played_s),
+                   ${plausibleCapSql('LEAST(ws.first_at, e.first_at)', 'GREATEST(ws.last_at, e.last_at)')})) - ws.erased_s - ws.play_base_s >= $34::float8
+             AS erased_completed,
            ${erasedByDeleteSql('s.received_at', 'i.erased_at')} AS erased,
            NOT ${erasedByDeleteSql('i.received_at', 'i.erased_at')} AS is_live
     FROM incoming s
@@ -194,13 +198,15 @@ export const APPLY_BATCH = `
     SELECT c.*, c.erased_old + (c.base_credited - c.old_credited) AS erased_new FROM credited c
   ),
   -- A play (SPEC §7): credited seconds past the delete reach MIN_PLAY_SECONDS ($34); never undone.
+  -- Past the delete: less what a delete of pending data erased (erased_new) and what an item
+  -- delete found stored (play_base).
   -- A completion counts once per play that reached the finished point, unless a delete erased it.
   judged AS (
     SELECT e.*, p.is_play, p.now_completed,
            e.is_live AND NOT e.erased AND p.is_play AND p.now_completed AND NOT e.was_counted AND NOT e.erased_completed AS counts_now
     FROM erasure e
     CROSS JOIN LATERAL (SELECT
-      e.was_play OR (NOT e.erased AND e.new_credited - e.erased_new >= $34::float8) AS is_play,
+      e.was_play OR (NOT e.erased AND e.new_credited - e.erased_new - e.play_base >= $34::float8) AS is_play,
       ${reachedFinishSql('e.peak_progress', 'e.peak_time_s', 'e.finished_percent', 'e.credits_start')} AS now_completed) p
   ),
   -- Per item, the heartbeat its position comes from: the latest of its plays, or of any session

@@ -6,12 +6,11 @@ import { AdminOnly } from '../auth/auth.decorators.js';
 import { ApiErrors } from '../common/api-errors.js';
 import { FieldValidationException } from '../common/errors.js';
 import { rollupQuerySchema, watchHoursQuerySchema, watchHoursReportSchema } from './dto/report-query.schema.js';
-import { isWindowIssue, reportWindow } from '../watch/window.js';
+import { isWindowIssue, MAX_WINDOW_DAYS, reportWindow } from '../watch/window.js';
 import { ReportingService } from './reporting.service.js';
 import { csvTable, toCsv } from './watch-hours-report.js';
 import { CONCURRENCY_COLUMNS, MAX_5M_WINDOW_DAYS, resolveConcurrencyWindow } from './concurrency.js';
 import { concurrencyQuerySchema, concurrencyReportSchema, type ConcurrencyQuery } from './dto/concurrency.schema.js';
-import { MAX_WINDOW_DAYS } from '../watch/window.js';
 
 @ApiTags('reports')
 @ApiBearerAuth('jwt')

@@ -31,9 +31,10 @@ const DAYS_FROM_BUCKETS = `
 /**
  * Per UTC day and platform (SPEC §6), from the sessions: seconds by the hour they were played in
  * (`watch_session_hours`, the same credit the flush adds to the buckets, so platforms add up to
- * the day totals), distinct users credited time, and completed sessions, counted on the day of
- * their latest heartbeat (the session keeps no completion time; the buckets count a completion
- * in the hour of the heartbeat that reached it, nearly always the same day).
+ * the day totals), distinct users credited time, and completions: sessions whose completion was
+ * counted (`counted`: a play that reached the finished point), on the day of their latest
+ * heartbeat (the session keeps no completion time; the buckets count a completion in the hour of
+ * the heartbeat that reached it, nearly always the same day).
  */
 const PLATFORMS_FROM_SESSIONS = `
   SELECT day, platform, sum(seconds) AS watch_seconds, count(DISTINCT user_id)::int AS viewers, sum(completions)::int AS completions
@@ -48,7 +49,7 @@ const PLATFORMS_FROM_SESSIONS = `
     FROM watch_sessions ws
     WHERE ${sessionSpanSql('ws')} && tstzrange(($1::date)::timestamp AT TIME ZONE 'UTC', ($2::date + 1)::timestamp AT TIME ZONE 'UTC', '[)')
       AND ws.last_at >= ($1::date)::timestamp AT TIME ZONE 'UTC' AND ws.last_at < ($2::date + 1)::timestamp AT TIME ZONE 'UTC'
-      AND ws.completed
+      AND ws.counted
   ) p
   GROUP BY day, platform`;
 

@@ -126,3 +126,26 @@ describe('buildReport', () => {
     expect(row).toEqual({ mediaType: 'movie', mediaId: 1, title: 'T', watchSeconds: 1234.568, watchHours: 0.343, viewers: 4, completions: 3 });
   });
 });
+
+describe('buildReport by platform', () => {
+  const platform = (name: string, watch_seconds: number, viewers = 1, completions = 0) => ({ platform: name, watch_seconds, viewers, completions });
+
+  it('orders platforms by seconds, then by name, with the figures of each', () => {
+    const rows = buildReport('platform', '2025-01-01', '2025-01-02', [], [], [
+      platform('web', 100), platform('unknown', 3600, 2, 1), platform('android', 100), platform('ios', 7200.00049),
+    ]);
+    expect(rows).toEqual([
+      { platform: 'ios', watchSeconds: 7200, watchHours: 2, viewers: 1, completions: 0 },
+      { platform: 'unknown', watchSeconds: 3600, watchHours: 1, viewers: 2, completions: 1 },
+      { platform: 'android', watchSeconds: 100, watchHours: 0.028, viewers: 1, completions: 0 },
+      { platform: 'web', watchSeconds: 100, watchHours: 0.028, viewers: 1, completions: 0 },
+    ]);
+  });
+
+  it('has no rows when nothing was played, and writes its CSV header and defused cells', () => {
+    expect(buildReport('platform', '2025-01-01', '2025-01-01', [day('2025-01-01', 'all', 10)], [], [])).toEqual([]);
+    const csv = toCsv('platform', buildReport('platform', '2025-01-01', '2025-01-01', [], [], [platform('=cmd', 60)]));
+    expect(csv).toBe("platform,watchSeconds,watchHours,viewers,completions\r\n'=cmd,60,0.017,1,0\r\n");
+    expect(REPORT_COLUMNS.platform[0]).toBe('platform');
+  });
+});

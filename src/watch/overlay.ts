@@ -45,6 +45,8 @@ export interface StoredSession {
   isPlay: boolean;
   /** Its completion was counted (or erased by a delete). */
   counted: boolean;
+  /** Credit when a delete of its item erased it (`play_base_s`): only what it gains beyond makes a play. */
+  playBase?: number;
   /** Credit a delete erased (`erased_s`); 0 when absent. */
   erased?: number;
   /** Per UTC hour: largest playedSeconds and credit so far. Absent: all credit in the hour of `lastAt`. */
@@ -122,9 +124,12 @@ function sessionOutcome(
   // SPEC §7, as APPLY_BATCH's `judged` and `positions`
   const receivedAt = s.receipts[s.receipts.length - 1].at;
   const erased = erasedAt !== null && receivedAt <= erasedAt;
-  const isPlay = (old?.isPlay ?? false) || (!erased && credited - erasedNew >= minPlay);
+  const playBase = old?.playBase ?? 0;
+  const isPlay = (old?.isPlay ?? false) || (!erased && credited - erasedNew - playBase >= minPlay);
   const reached = reachedFinish(Math.max(old?.peakProgress ?? 0, s.peakProgress), Math.max(old?.peakTime ?? 0, s.peakTime), point);
-  const erasedCompleted = erasedPart ? reachedFinish(erasedPart.peakProgress, erasedPart.peakTime, point) : false;
+  // counted in the history the delete erased: a play there that reached the finished point
+  const erasedCompleted =
+    erasedPart !== null && reachedFinish(erasedPart.peakProgress, erasedPart.peakTime, point) && base - (old?.erased ?? 0) - playBase >= minPlay;
   const newer = !old || old.currentTime === null || s.lastAt >= old.lastAt;
   return {
     deltas,

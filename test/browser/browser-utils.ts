@@ -9,6 +9,17 @@ import type { TestApp } from '../utils/create-app.js';
 import { newestMtime } from '../utils/child-server.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
+
+/**
+ * The rules the demo runs with in the browser tests: the service defaults (test apps turn them
+ * off), but a play after 5 s instead of 60, so the browser plays for seconds, not a minute.
+ */
+export const DEMO_MIN_PLAY_SECONDS = 5;
+export const DEMO_RULES = {
+  MIN_PLAY_SECONDS: String(DEMO_MIN_PLAY_SECONDS),
+  MIN_RESUME_DURATION_SECONDS: '300',
+  CONTINUE_WATCHING_DAYS: '112',
+};
 export const ARTIFACTS = resolve('test-artifacts');
 
 /** The flags the brief fixes: headless, no sandbox (CI runs as root), nothing phoning home. */

@@ -72,10 +72,6 @@ describe('demo access', () => {
     const res = await inject(t, { method: 'GET', url: '/demo/rules' });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ minPlaySeconds: 20, minResumeDurationSeconds: 240, finishedPercent: 85, minResumePercent: 3, continueWatchingDays: 30 });
-    const defaults = await app({ DEMO_ENABLED: 'true' });
-    expect((await inject(defaults, { method: 'GET', url: '/demo/rules' })).json()).toEqual({
-      minPlaySeconds: 60, minResumeDurationSeconds: 300, finishedPercent: 90, minResumePercent: 5, continueWatchingDays: 112,
-    });
     const doc = (await t.http().get('/docs-json')).body;
     expect(doc.paths['/demo/rules'].get.tags).toEqual(['demo']);
     expect(doc.components.schemas.DemoRules.properties.minPlaySeconds.example).toBe(60);

@@ -6,7 +6,17 @@ import type { Browser, BrowserContext } from 'playwright-core';
 import { CatalogService } from '../../src/catalog/catalog.service.js';
 import type { Heartbeat } from '../../src/playtime/heartbeat.js';
 import { createTestApp, type TestApp } from '../utils/create-app.js';
-import { artifactPath, collectPageErrors, ensureClientBuilt, launchChromium, listen, player, recordRequests } from './browser-utils.js';
+import {
+  artifactPath,
+  collectPageErrors,
+  DEMO_MIN_PLAY_SECONDS,
+  DEMO_RULES,
+  ensureClientBuilt,
+  launchChromium,
+  listen,
+  player,
+  recordRequests,
+} from './browser-utils.js';
 import { until } from '../utils/until.js';
 
 /**
@@ -18,7 +28,7 @@ import { until } from '../utils/until.js';
 const MATRIX = 603;
 const INCEPTION = 27205;
 const DARK_KNIGHT = 155;
-const MIN_PLAY = 5;
+const MIN_PLAY = DEMO_MIN_PLAY_SECONDS;
 /** The test pattern's length: past MIN_RESUME_DURATION_SECONDS (300), so it resumes. */
 const PATTERN_SECONDS = 600;
 
@@ -38,8 +48,7 @@ describe('demo page in Chromium', () => {
 
   beforeAll(async () => {
     ensureClientBuilt();
-    // A play after 5 s here (60 s by default), so the browser plays for seconds, not a minute.
-    t = await createTestApp({ DEMO_ENABLED: 'true', MIN_PLAY_SECONDS: String(MIN_PLAY) });
+    t = await createTestApp({ DEMO_ENABLED: 'true', ...DEMO_RULES });
     // The browser lives in real time: receipt times must be on the same clock as its `occurredAt`.
     jest.spyOn(t.clock, 'now').mockImplementation(() => Date.now());
     await t.app.get(CatalogService).seedDemoIfEmpty();

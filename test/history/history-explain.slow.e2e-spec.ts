@@ -33,15 +33,25 @@ describe('history reads on 1M rows', () => {
     await client.connect();
     await client.query(`
       INSERT INTO watch_history (user_id, media_type, media_id, season_number, episode_number, title, current_time_s,
-                                 total_duration_s, progress, finished, total_played_s, position_at, first_watched_at, last_watched_at)
+                                 total_duration_s, progress, finished, total_played_s, position_at, first_watched_at, last_watched_at, has_play)
       SELECT CASE WHEN g <= 500000 THEN 'heavy-' || (g % 100) ELSE 'user-' || (g % 100000) END, CASE WHEN g % 3 = 0 THEN 'tv' ELSE 'movie' END, 1 + g / 100,
              CASE WHEN g % 3 = 0 THEN 1 END, CASE WHEN g % 3 = 0 THEN 1 END, 'Title', 100, 1000, 10, g % 5 = 0, 100,
-             now() - make_interval(secs => g), now() - make_interval(secs => g), now() - make_interval(secs => g)
+             now() - make_interval(secs => g), now() - make_interval(secs => g), now() - make_interval(secs => g), g % 7 <> 0
       FROM generate_series(1, 1000000) AS g`);
+    // hide marks (items and shows) and per-user settings, as SPEC §7 users leave them
+    await client.query(`
+      INSERT INTO history_hidden (user_id, media_type, media_id, season_number, episode_number, hidden_at)
+      SELECT user_id, media_type, media_id, CASE WHEN g % 2 = 0 THEN season_number END, CASE WHEN g % 2 = 0 THEN episode_number END, now()
+      FROM (SELECT h.*, row_number() OVER () AS g FROM watch_history h WHERE h.id % 13 = 0) x
+      ON CONFLICT DO NOTHING`);
+    await client.query(`
+      INSERT INTO user_settings (user_id, finished_percent, continue_watching_days)
+      SELECT 'user-' || u, 80, 30 FROM generate_series(0, 99999, 3) u`);
     await client.query(`INSERT INTO catalog_episodes (media_id, season_number, episode_number)
       SELECT s, 1 + e / 10, 1 + e % 10 FROM generate_series(1, 2000) s, generate_series(0, 49) e`);
     await client.query('ANALYZE watch_history');
     await client.query('ANALYZE catalog_episodes');
+    await client.query('ANALYZE history_hidden');
   }, 300_000);
 
   afterAll(async () => {
@@ -54,12 +64,15 @@ describe('history reads on 1M rows', () => {
     expect(rows[0].n).toBe(1_000_000);
   });
 
-  it('reads a page (and each continue-watching chunk) by index, newest first, for heavy and light users', async () => {
+  it('reads a page (and each continue-watching chunk, with its stale bound and play filter) by index, newest first, for heavy and light users', async () => {
     const cursor = [new Date().toISOString(), '999999999'];
+    const staleBound = new Date(Date.now() - 112 * 86_400_000).toISOString();
     for (const [user, ordered] of [['heavy-42', true], ['user-4242', false]] as const) {
       for (const params of [
-        [user, null, null, null, null, 50],
-        [user, 'movie', false, ...cursor, 20],
+        [user, null, null, null, null, 50, 90, null, false],
+        [user, 'movie', false, ...cursor, 20, 90, null, false],
+        [user, null, null, null, null, 50, 90, staleBound, true],
+        [user, null, null, ...cursor, 50, 80, staleBound, true],
       ]) {
         const plan = await explain(client, LIST_PAGE, params);
         const onHistory = plan.filter(
@@ -70,6 +83,11 @@ describe('history reads on 1M rows', () => {
         const titleLookups = plan.filter((n) => n['Index Name'] === 'watch_history_item_title');
         expect(titleLookups.map((n) => n['Node Type'])).toEqual([expect.stringMatching(/Index/)]);
         expect(plan.some((n) => n['Node Type'] === 'Seq Scan' && n['Relation Name'] === 'watch_history')).toBe(false);
+        // hide marks and credits of each listed item: index probes, never a scan
+        for (const table of ['history_hidden', 'catalog_items', 'catalog_episodes']) {
+          expect(plan.filter((n) => n['Relation Name'] === table && !n['Node Type'].includes('Index'))).toEqual([]);
+        }
+        expect(plan.filter((n) => n['Index Name'] === 'history_hidden_key').length).toBeGreaterThan(0);
         // 5,000 rows: walked in order through the (user, last_watched_at, id) index, stopping at the limit
         if (ordered) expect(onHistory.map((n) => [n['Node Type'], n['Index Name']])).toEqual([['Index Scan', 'watch_history_user_recent']]);
         else expect(onHistory.every((n) => n['Node Type'].includes('Index') || n['Node Type'] === 'Bitmap Heap Scan')).toBe(true);

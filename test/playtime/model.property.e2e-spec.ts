@@ -1,15 +1,16 @@
 import fc from 'fast-check';
 import { type TestApp } from '../utils/create-app.js';
 import { scenarioArb } from './model.property.model.js';
-import { play, type Instance } from './model.property.run.js';
+import { configEnv, play, propertyOptions, propertyTimeout, type Instance } from './model.property.run.js';
 import { closeAll, twoInstances } from '../utils/two-instances.js';
 
 /**
  * Property: whatever clients send (replays, reordered and offline heartbeats across midnight,
- * session ids in any case, deletes in the middle of sessions, requests that must be refused) to
- * two instances on one database, flushed at random points, every item, continue watching and the
- * daily statistics equal what the model in model.property.model.ts computes from the text of the
- * SPEC. Over HTTP only; the clocks of both instances move together, one second per request.
+ * session ids in any case, plays and short sessions, deletes in the middle of sessions, hides,
+ * settings and credits changed between flushes, requests that must be refused) to
+ * two instances on one database, flushed at random points, every item, the history list, continue
+ * watching, the settings and the daily statistics equal what the model in
+ * model.property.expected.ts computes from the text of the SPEC. Over HTTP only; the clocks of both instances move together, one second per request.
  * model.property.http.e2e-spec.ts runs the same scenarios against the built service.
  */
 describe('model property (in-process, two instances)', () => {
@@ -17,19 +18,21 @@ describe('model property (in-process, two instances)', () => {
   let b: TestApp;
   let run = 0;
   beforeAll(async () => {
-    [a, b] = await twoInstances({ TOMBSTONE_PRUNE_INTERVAL_MS: '0' });
+    // Each flush and read sees the catalogue as it is (the admin's PUT reaches one instance's cache).
+    [a, b] = await twoInstances({ TOMBSTONE_PRUNE_INTERVAL_MS: '0', CATALOG_CACHE_TTL_MS: '0', ...configEnv() });
   });
   afterAll(() => closeAll(b, a));
 
   const instance = (t: TestApp): Instance => ({
     async call(method, path, token, body) {
-      const req = method === 'GET' ? t.http().get(path) : method === 'POST' ? t.http().post(path) : t.http().delete(path);
+      const http = t.http();
+      const req = method === 'GET' ? http.get(path) : method === 'POST' ? http.post(path) : method === 'PUT' ? http.put(path) : method === 'PATCH' ? http.patch(path) : http.delete(path);
       const res = await req.set('Authorization', `Bearer ${token}`).send(body as object);
       return { status: res.status, body: res.body };
     },
   });
 
-  it('every answer equals the model, whatever the order, replays, deletes and flush points', async () => {
+  it('every answer equals the model, whatever the order, replays, deletes, hides, settings and flush points', async () => {
     await fc.assert(
       fc.asyncProperty(scenarioArb, async (scenario) => {
         const user = `prop-${++run}`;
@@ -39,10 +42,11 @@ describe('model property (in-process, two instances)', () => {
           a.clock.set(now);
           b.clock.set(now);
         };
-        await play(scenario, [instance(a), instance(b)], user, await a.token(user), tick);
+        await play(scenario, {
+          instances: [instance(a), instance(b)], token: await a.token(user), adminToken: await a.token('prop-admin', { admin: true }), between: tick, now: () => now,
+        });
       }),
-      // No shrinking: each run is a few seconds of HTTP, and the failing scenario is printed as found.
-      { numRuns: 20, endOnFailure: true },
+      propertyOptions(20),
     );
-  });
+  }, propertyTimeout(20));
 });

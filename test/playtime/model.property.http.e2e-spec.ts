@@ -4,7 +4,7 @@ import { TEST_SECRET } from '../utils/create-app.js';
 import { ensureBuilt, startChild, type ChildServer } from '../utils/child-server.js';
 import { createTestDatabase } from '../utils/test-database.js';
 import { scenarioArb } from './model.property.model.js';
-import { play, type Instance } from './model.property.run.js';
+import { configEnv, play, propertyOptions, propertyTimeout, type Instance } from './model.property.run.js';
 
 /**
  * The model property against the built service (`node dist/src/main.js`): two processes on one
@@ -24,6 +24,8 @@ describe('model property (built service, two processes)', () => {
     const env = {
       DATABASE_URL: db.url, JWT_SECRET: TEST_SECRET, LOG_LEVEL: 'warn', PLAYTIME_FLUSH_INTERVAL_MS: '3600000',
       PLAYTIME_RATE_LIMIT: '100000', PLAYTIME_IP_RATE_LIMIT: '1000000', HISTORY_WRITE_RATE_LIMIT: '100000', AUTH_FAILURE_LIMIT: '100000',
+      // the admin's catalogue PUT reaches one process's cache: the other reads the table
+      CATALOG_CACHE_TTL_MS: '0', ...configEnv(),
     };
     servers = [await startChild(env), await startChild(env)];
   }, 180_000);
@@ -57,15 +59,17 @@ describe('model property (built service, two processes)', () => {
     while (Date.now() <= lastAnswer) await new Promise((r) => setImmediate(r));
   };
 
-  it('every answer equals the model, whatever the order, replays, deletes and flush points', async () => {
+  it('every answer equals the model, whatever the order, replays, deletes, hides, settings and flush points', async () => {
     await fc.assert(
       fc.asyncProperty(scenarioArb, async (scenario) => {
         const user = `http-prop-${++run}`;
-        const token = await new SignJWT({ roles: [] }).setProtectedHeader({ alg: 'HS256' }).setSubject(user).setIssuedAt().setExpirationTime('1h')
-          .sign(new TextEncoder().encode(TEST_SECRET));
-        await play(scenario, servers.map(instance), user, token, nextMillisecond);
+        const sign = (sub: string, roles: string[]) => new SignJWT({ roles }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt()
+          .setExpirationTime('1h').sign(new TextEncoder().encode(TEST_SECRET));
+        await play(scenario, {
+          instances: servers.map(instance), token: await sign(user, []), adminToken: await sign('http-prop-admin', ['admin']), between: nextMillisecond, now: () => Date.now(),
+        });
       }),
-      { numRuns: 12, endOnFailure: true },
+      propertyOptions(12),
     );
-  }, 120_000);
+  }, propertyTimeout(12));
 });

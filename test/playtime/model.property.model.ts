@@ -1,12 +1,14 @@
 import fc from 'fast-check';
 
 /**
- * The watch model of SPEC §4/§5 written again from the text, with its own arithmetic: nothing here
+ * The scenarios of the model property (SPEC §4, §5 and §7), written from the text: nothing here
  * comes from `src`, so a bug copied into both cannot pass unseen. A scenario is what clients do,
- * in order: heartbeats (batches, replays, late and reordered deliveries, session ids in any letter
- * case, offline times across midnight), flush points, deletes in the middle of sessions, and
- * requests the service must refuse (NUL, values past the database's types) without storing any
- * of them. `expected` says what the service must answer afterwards.
+ * in order: heartbeats of several sessions and devices (batches, replays, late and reordered
+ * deliveries, session ids in any letter case, offline times across midnight; short sessions that
+ * stay under MIN_PLAY_SECONDS at position 0, sessions that become plays later), flush points,
+ * deletes in the middle of sessions, hides and unhides of items and of the show, settings changes,
+ * credits in the catalogue, and requests the service must refuse without storing any of them.
+ * `expected` (model.property.expected.ts) says what the service must answer afterwards.
  */
 
 export interface ItemRef {
@@ -24,16 +26,32 @@ export const ITEMS: ItemRef[] = [
   { mediaType: 'tv', mediaId: 600, seasonNumber: 1, episodeNumber: 2, totalDuration: 2000 },
 ];
 
-const FINISHED_PERCENT = 90;
-const MIN_RESUME_PERCENT = 5;
+/** The service's configuration in these runs (the spec files pass them as environment). */
+export const CONFIG = {
+  MIN_PLAY_SECONDS: 30,
+  // 1000 s items never resume, 2000 s and 5400 s ones do
+  MIN_RESUME_DURATION_SECONDS: 1500,
+  FINISHED_PERCENT: 90,
+  MIN_RESUME_PERCENT: 5,
+  CONTINUE_WATCHING_DAYS: 112,
+};
+
+/** The catalogue entries (by index into the list below) and the items each one holds. */
+export const ENTRIES = [{ items: [0] }, { items: [1] }, { items: [2, 3] }];
+/** Where the end credits may begin, per item (null: the catalogue does not say). */
+const CREDIT_CHOICES: (number | null)[][] = [[null, 850, 900, 950], [null, 1500, 5000], [null, 850, 900], [null, 1500, 1800, 1900]];
+
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
+/** Sessions 4 and 5 are short: a few seconds at a time, mostly at position 0. */
+const SESSIONS = 6;
+const SHORT_FROM = 4;
 
 /** One heartbeat as produced by a player: its session, event time and cumulative claim. */
 export interface Beat {
   slot: number;
   item: number;
-  /** The player session (0–3); `sessionId` also changes after a delete of everything. */
+  /** The player session (0–5); `sessionId` also changes after a delete of everything. */
   session: number;
   sessionId: string;
   at: number;
@@ -42,11 +60,22 @@ export interface Beat {
   title: string;
 }
 
+export interface SettingsPatch {
+  finishedPercent?: number;
+  minResumePercent?: number;
+  continueWatchingDays?: number;
+}
+
 export type Step =
   | { kind: 'send'; instance: number; beats: Beat[]; single: boolean; upper: boolean[] }
   | { kind: 'flush'; instance: number }
   | { kind: 'delete'; instance: number; scope: 'item' | 'show' | 'all'; item: number }
-  | { kind: 'refused'; instance: number; body: unknown; why: string };
+  | { kind: 'refused'; instance: number; body: unknown; why: string }
+  /** PUT (`hide`) or DELETE …/hidden of an item, or of the whole show (`show`, tv only). */
+  | { kind: 'hide'; instance: number; item: number; show: boolean; hide: boolean }
+  | { kind: 'settings'; instance: number; patch: SettingsPatch }
+  /** PUT /v1/admin/catalog of one entry: credits per item of the entry, and how many episodes season 1 has. */
+  | { kind: 'catalog'; instance: number; entry: number; credits: (number | null)[]; episodes: number };
 
 export interface Scenario {
   steps: Step[];
@@ -57,10 +86,10 @@ export interface Scenario {
 }
 
 const slotArb = fc.record({
-  session: fc.nat(3),
+  session: fc.nat(SESSIONS - 1),
   inc: fc.integer({ min: 0, max: 50 }),
   // boundaries: 4.4/4.5/5 % and 89.4/89.5/90 % of a 1000 s item, the end, and past it
-  pos: fc.oneof(fc.integer({ min: 0, max: 2100 }), fc.constantFrom(44, 45, 50, 894, 895, 900, 1000, 1050, 2000, 2100)),
+  pos: fc.oneof(fc.integer({ min: 0, max: 2100 }), fc.constantFrom(44, 45, 50, 849, 850, 894, 895, 900, 1000, 1050, 1500, 1800, 2000, 2100)),
   title: fc.constantFrom('Inception', 'Fleabag', 'Bell\u0007 and \u001b[31mred', 'tab\there'),
 });
 
@@ -77,18 +106,45 @@ const deliveryArb = fc.record({
   single: fc.boolean(),
 });
 
+const creditsArb = (entry: number) => fc.tuple(...ENTRIES[entry].items.map((i) => fc.constantFrom(...CREDIT_CHOICES[i])));
+const catalogArb = fc.nat(ENTRIES.length - 1).chain((entry) =>
+  fc.record({ kind: fc.constant('catalog' as const), entry: fc.constant(entry), credits: creditsArb(entry), episodes: fc.constantFrom(2, 3) }));
+
+const extraArb = fc.record({
+  at: fc.nat(60),
+  instance: fc.nat(1),
+  what: fc.oneof(
+    { weight: 3, arbitrary: fc.record({ kind: fc.constant('hide' as const), item: fc.nat(ITEMS.length - 1), show: fc.boolean(), hide: fc.boolean() }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('hide' as const), item: fc.nat(ITEMS.length - 1), show: fc.boolean(), hide: fc.constant(true) }) },
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        kind: fc.constant('settings' as const),
+        patch: fc.record({
+          finishedPercent: fc.constantFrom(50, 80, 85, 90, 95, 100),
+          minResumePercent: fc.constantFrom(0, 5, 10, 30, 50),
+          continueWatchingDays: fc.constantFrom(0, 1, 2, 3, 112),
+        }, { requiredKeys: [] }),
+      }),
+    },
+    { weight: 2, arbitrary: catalogArb },
+  ),
+});
+
 export const scenarioArb = fc
   .record({
-    sessionItems: fc.array(fc.nat(ITEMS.length - 1), { minLength: 4, maxLength: 4 }),
-    sessionHomes: fc.array(fc.nat(1), { minLength: 4, maxLength: 4 }),
-    slots: fc.array(slotArb, { minLength: 3, maxLength: 22 }),
+    sessionItems: fc.array(fc.nat(ITEMS.length - 1), { minLength: SESSIONS, maxLength: SESSIONS }),
+    sessionHomes: fc.array(fc.nat(1), { minLength: SESSIONS, maxLength: SESSIONS }),
+    slots: fc.array(slotArb, { minLength: 3, maxLength: 24 }),
     startMinutesBeforeMidnight: fc.integer({ min: 0, max: 20 }),
-    deletes: fc.array(fc.record({ after: fc.nat(21), scope: fc.constantFrom('item', 'show', 'all') as fc.Arbitrary<'item' | 'show' | 'all'>, item: fc.nat(ITEMS.length - 1), instance: fc.nat(1) }), { maxLength: 2 }),
-    copies: fc.array(fc.integer({ min: 1, max: 2 }), { minLength: 22, maxLength: 22 }),
-    order: fc.array(fc.nat(1000), { minLength: 44, maxLength: 44 }),
-    deliveries: fc.array(deliveryArb, { minLength: 44, maxLength: 44 }),
-    upper: fc.array(fc.boolean(), { minLength: 44, maxLength: 44 }),
+    deletes: fc.array(fc.record({ after: fc.nat(23), scope: fc.constantFrom('item', 'show', 'all') as fc.Arbitrary<'item' | 'show' | 'all'>, item: fc.nat(ITEMS.length - 1), instance: fc.nat(1) }), { maxLength: 2 }),
+    copies: fc.array(fc.integer({ min: 1, max: 2 }), { minLength: 24, maxLength: 24 }),
+    order: fc.array(fc.nat(1000), { minLength: 48, maxLength: 48 }),
+    deliveries: fc.array(deliveryArb, { minLength: 48, maxLength: 48 }),
+    upper: fc.array(fc.boolean(), { minLength: 48, maxLength: 48 }),
     refusals: fc.array(fc.record({ at: fc.nat(30), why: refusalArb, instance: fc.nat(1) }), { maxLength: 3 }),
+    catalog: fc.tuple(creditsArb(0), creditsArb(1), creditsArb(2), fc.constantFrom(2, 3)),
+    extras: fc.array(extraArb, { maxLength: 8 }),
     salt: fc.integer({ min: 0, max: 0xffffff }),
   })
   .map((g) => build(g));
@@ -104,6 +160,8 @@ type Generated = {
   deliveries: { instance: number; size: number; flushAfter: boolean; flushInstance: number; single: boolean }[];
   upper: boolean[];
   refusals: { at: number; why: string; instance: number }[];
+  catalog: [(number | null)[], (number | null)[], (number | null)[], number];
+  extras: { at: number; instance: number; what: { kind: 'hide'; item: number; show: boolean; hide: boolean } | { kind: 'settings'; patch: SettingsPatch } | { kind: 'catalog'; entry: number; credits: (number | null)[]; episodes: number } }[];
   salt: number;
 };
 
@@ -111,6 +169,11 @@ type Generated = {
 function lastMidnight(now: number): number {
   const d = new Date(now);
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() - 1);
+}
+
+/** A short session plays a few seconds at a time and mostly reports position 0. */
+function shape(s: Generated['slots'][number]): Generated['slots'][number] {
+  return s.session < SHORT_FROM ? s : { ...s, inc: s.inc % 5, pos: [0, 0, 0, 30][s.pos % 4] };
 }
 
 function build(g: Generated): Scenario {
@@ -124,7 +187,7 @@ function build(g: Generated): Scenario {
   const uuid = (session: number, epoch: number) =>
     `${g.salt.toString(16).padStart(8, '0')}-0000-4000-8000-${String(session * 100 + epoch).padStart(12, '0')}`;
   const played = new Map<string, number>();
-  const beats: Beat[] = g.slots.map((s, slot) => {
+  const beats: Beat[] = g.slots.map(shape).map((s, slot) => {
     const sessionId = uuid(s.session, epochOf(slot));
     const cumulative = (played.get(sessionId) ?? 0) + s.inc;
     played.set(sessionId, cumulative);
@@ -175,6 +238,15 @@ function build(g: Generated): Scenario {
     }
     for (const del of seg.deleteAfter) steps.push({ kind: 'delete', instance: del.instance, scope: del.scope, item: del.item });
   }
+  // Hides, settings and catalogue changes at random points, later ones first so `at` is where each lands.
+  for (const x of [...g.extras].sort((p, q) => q.at - p.at)) {
+    const step: Step = x.what.kind === 'hide' ? { ...x.what, show: x.what.show && ITEMS[x.what.item].mediaType === 'tv', instance: x.instance }
+      : { ...x.what, instance: x.instance };
+    steps.splice(Math.min(x.at, steps.length), 0, step);
+  }
+  // The catalogue is shared by every user: each scenario starts by stating its entries.
+  const [c0, c1, c2, episodes] = g.catalog;
+  steps.unshift(...[c0, c1, c2].map((credits, entry): Step => ({ kind: 'catalog', instance: 0, entry, credits, episodes })));
   const lastAt = beats[beats.length - 1].at;
   return {
     steps,
@@ -183,7 +255,9 @@ function build(g: Generated): Scenario {
   };
 }
 
-/** The JSON a player sends for a beat (sessionId spelled as given). */
+const DEVICES = [{ id: 'tv-1', name: 'Living room TV', platform: 'tizen' }, { id: 'ph-2', name: 'Phone', platform: 'ios' }, { id: 'web-3', platform: 'web' }];
+
+/** The JSON a player sends for a beat (sessionId spelled as given); the last session names no device. */
 export function heartbeatJson(b: Beat, upper = false): Record<string, unknown> {
   const item = ITEMS[b.item];
   return {
@@ -196,8 +270,22 @@ export function heartbeatJson(b: Beat, upper = false): Record<string, unknown> {
     playedSeconds: b.playedSeconds,
     event: 'progress',
     title: b.title,
+    ...(b.session < SESSIONS - 1 ? { device: DEVICES[b.session % DEVICES.length] } : {}),
     occurredAt: new Date(b.at).toISOString(),
   };
+}
+
+/** The body of PUT /v1/admin/catalog/{type}/{id} for a catalogue step. */
+export function catalogJson(step: Extract<Step, { kind: 'catalog' }>): { path: string; body: Record<string, unknown> } {
+  const items = ENTRIES[step.entry].items.map((i) => ITEMS[i]);
+  const credits = (k: number) => (step.credits[k] === null ? {} : { creditsStartSeconds: step.credits[k] });
+  if (items[0].mediaType === 'movie') {
+    return { path: `/v1/admin/catalog/movie/${items[0].mediaId}`, body: { title: `Movie ${items[0].mediaId}`, runtimeSeconds: items[0].totalDuration, ...credits(0) } };
+  }
+  const episodes = Array.from({ length: step.episodes }, (_, k) => ({
+    episodeNumber: k + 1, title: `Episode ${k + 1}`, runtimeSeconds: items[k]?.totalDuration ?? 1800, ...(k < items.length ? credits(k) : {}),
+  }));
+  return { path: `/v1/admin/catalog/tv/${items[0].mediaId}`, body: { title: `Show ${items[0].mediaId}`, seasons: [{ seasonNumber: 1, episodes }] } };
 }
 
 /** A batch holding one valid heartbeat and one that must be refused for `why`. */
@@ -222,133 +310,4 @@ function refusedBody(why: string, b: Beat): unknown {
     default: throw new Error(`no refusal ${why}`);
   }
   return { heartbeats: [good, bad] };
-}
-
-// ---- the model ---------------------------------------------------------------------------------
-
-export interface ExpectedItem {
-  key: string;
-  currentTime: number;
-  totalDuration: number;
-  progress: number;
-  resumeAt: number;
-  finished: boolean;
-  completedCount: number;
-  totalPlayedSeconds: number;
-  lastWatchedAt: string;
-}
-
-export interface Expected {
-  items: Map<string, ExpectedItem>;
-  /** Seconds per UTC day of `days` (null when an item delete makes them depend on flush timing). */
-  daily: { date: string; seconds: number }[] | null;
-}
-
-export function keyOf(item: ItemRef): string {
-  return item.mediaType === 'movie' ? `movie/${item.mediaId}` : `tv/${item.mediaId}/${item.seasonNumber}/${item.episodeNumber}`;
-}
-
-/** Percent of the way through, rounded half up; a position past the end counts as the end. */
-function percent(currentTime: number, totalDuration: number): number {
-  const at = currentTime > totalDuration ? totalDuration : currentTime;
-  return Math.floor((at * 100) / totalDuration + 0.5);
-}
-
-/** Seconds a set of one session's heartbeats may credit: its largest claim, at most 2 × span + 60 s. */
-function credit(beats: Beat[]): number {
-  if (beats.length === 0) return 0;
-  let max = 0;
-  let first = Infinity;
-  let last = -Infinity;
-  for (const b of beats) {
-    max = b.playedSeconds > max ? b.playedSeconds : max;
-    first = b.at < first ? b.at : first;
-    last = b.at > last ? b.at : last;
-  }
-  const cap = ((last - first) / 1000) * 2 + 60;
-  return max < cap ? max : cap;
-}
-
-const completed = (beats: Beat[]) => beats.some((b) => percent(b.currentTime, ITEMS[b.item].totalDuration) >= FINISHED_PERCENT);
-
-/**
- * The hour a heartbeat reports on: it says what was played *before* its instant, so one at exactly
- * hh:00:00.000 closes the hour before.
- */
-function reportingHour(at: number): number {
-  return Math.ceil(at / HOUR) * HOUR - HOUR;
-}
-
-function covers(del: Extract<Step, { kind: 'delete' }>, item: ItemRef): boolean {
-  if (del.scope === 'all') return true;
-  const target = ITEMS[del.item];
-  if (target.mediaType !== item.mediaType || target.mediaId !== item.mediaId) return false;
-  return del.scope === 'show' || keyOf(target) === keyOf(item);
-}
-
-/** What the service must answer after all of `steps` (accepted heartbeats in the order sent). */
-export function expected(s: Scenario): Expected {
-  const received: { beat: Beat; seq: number }[] = [];
-  const deletes: { seq: number; step: Extract<Step, { kind: 'delete' }> }[] = [];
-  s.steps.forEach((step, seq) => {
-    if (step.kind === 'send') for (const beat of step.beats) received.push({ beat, seq });
-    if (step.kind === 'delete') deletes.push({ seq, step });
-  });
-
-  const items = new Map<string, ExpectedItem>();
-  ITEMS.forEach((item, index) => {
-    const key = keyOf(item);
-    const lastDelete = Math.max(-1, ...deletes.filter((d) => covers(d.step, item)).map((d) => d.seq));
-    const mine = received.filter((r) => r.beat.item === index);
-    const after = mine.filter((r) => r.seq > lastDelete).map((r) => r.beat);
-    if (after.length === 0) return;
-    let total = 0;
-    let completions = 0;
-    for (const sessionId of new Set(after.map((b) => b.sessionId))) {
-      const all = mine.filter((r) => r.beat.sessionId === sessionId).map((r) => r.beat);
-      const before = mine.filter((r) => r.beat.sessionId === sessionId && r.seq < lastDelete).map((r) => r.beat);
-      total += credit(all) - credit(before);
-      if (completed(all) && !completed(before)) completions += 1;
-    }
-    const latest = after.reduce((a, b) => (b.at > a.at ? b : a));
-    const currentTime = latest.currentTime > item.totalDuration ? item.totalDuration : latest.currentTime;
-    const progress = percent(currentTime, item.totalDuration);
-    const finished = progress >= FINISHED_PERCENT;
-    items.set(key, {
-      key,
-      currentTime,
-      totalDuration: item.totalDuration,
-      progress,
-      resumeAt: !finished && progress >= MIN_RESUME_PERCENT ? currentTime : 0,
-      finished,
-      completedCount: completions,
-      totalPlayedSeconds: total,
-      lastWatchedAt: new Date(latest.at).toISOString(),
-    });
-  });
-
-  let daily: Expected['daily'] = null;
-  if (!s.itemDeletes) {
-    const lastAll = Math.max(-1, ...deletes.map((d) => d.seq));
-    const kept = received.filter((r) => r.seq > lastAll).map((r) => r.beat);
-    const perDay = new Map<string, number>();
-    for (const sessionId of new Set(kept.map((b) => b.sessionId))) {
-      const all = kept.filter((b) => b.sessionId === sessionId);
-      const cap = credit(all);
-      // by the end of each hour the session has played its largest claim up to then, within its credit
-      const hours = [...new Set(all.map((b) => reportingHour(b.at)))].sort((a, b) => a - b);
-      let through = 0;
-      for (const h of hours) {
-        const upTo = Math.max(...all.filter((b) => reportingHour(b.at) <= h).map((b) => b.playedSeconds));
-        const now = upTo < cap ? upTo : cap;
-        const day = new Date(h).toISOString().slice(0, 10);
-        perDay.set(day, (perDay.get(day) ?? 0) + (now - through));
-        through = now;
-      }
-    }
-    const days: string[] = [];
-    for (let t = Date.parse(`${s.days[0]}T00:00:00Z`); t <= Date.parse(`${s.days[1]}T00:00:00Z`); t += 24 * HOUR) days.push(new Date(t).toISOString().slice(0, 10));
-    daily = days.map((date) => ({ date, seconds: perDay.get(date) ?? 0 }));
-  }
-  return { items, daily };
 }

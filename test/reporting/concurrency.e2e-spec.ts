@@ -13,6 +13,7 @@ import { sessionRow } from '../factories/session-row.factory.js';
  *   e: E  20:00–20:30, f: F 20:30–21:00 one ends when the other starts: both play at 20:30
  *   g: G  03-09 23:00 – 03-10 00:30     began before the window
  *   h: H  18:00–18:40                   across Kolkata's midnight (18:30 UTC)
+ *   k: K1 22:00–22:10, K2 22:10–22:20   one user, one session right after the other: one viewer
  *
  * The peaks below are worked out from these spans, not read back from the service.
  */
@@ -28,7 +29,7 @@ describe('GET /v1/admin/reports/concurrency', () => {
       ['a', '10:05', '10:40'], ['a', '10:20', '11:10'], ['b', '10:50', '10:55'],
       ['c', '14:00', '14:30'], ['c', '14:10', '14:20'], ['d', '15:50', '17:10'],
       ['e', '20:00', '20:30'], ['f', '20:30', '21:00'], ['g', '23:00', '00:30', '2025-03-09', '2025-03-10'],
-      ['h', '18:00', '18:40'],
+      ['h', '18:00', '18:40'], ['k', '22:00', '22:10'], ['k', '22:10', '22:20'],
     ];
     for (const [userId, first, last, firstDay, lastDay] of spans) {
       await sessionRow(t, { userId: `cc-${userId}`, first: at(first, firstDay), last: at(last, lastDay) });
@@ -66,6 +67,7 @@ describe('GET /v1/admin/reports/concurrency', () => {
       [h(18)]: [1, 1],
       [h(20)]: [2, 2], // e and f both play at 20:30
       [h(21)]: [1, 1], // f ends at 21:00: it plays at that instant
+      [h(22)]: [1, 2], // k's sessions touch at 22:10: two sessions, one viewer
     });
   });
 

@@ -1,0 +1,58 @@
+import { type TestApp } from '../utils/create-app.js';
+import { type Scenario, type Step, type Beat } from './model.property.model.js';
+import { configEnv, play, type Instance } from './model.property.run.js';
+import { closeAll, twoInstances } from '../utils/two-instances.js';
+
+/** Counterexamples the property test found, kept as fixed cases (SPEC §7 around deletes). */
+describe('model property: cases it found', () => {
+  let a: TestApp;
+  let b: TestApp;
+  beforeAll(async () => { [a, b] = await twoInstances({ TOMBSTONE_PRUNE_INTERVAL_MS: '0', CATALOG_CACHE_TTL_MS: '0', ...configEnv() }); });
+  afterAll(() => closeAll(b, a));
+  const instance = (t: TestApp): Instance => ({
+    async call(method, path, token, body) {
+      const http = t.http();
+      const req = method === 'GET' ? http.get(path) : method === 'POST' ? http.post(path) : method === 'PUT' ? http.put(path) : method === 'PATCH' ? http.patch(path) : http.delete(path);
+      const res = await req.set('Authorization', `Bearer ${token}`).send(body as object);
+      return { status: res.status, body: res.body };
+    },
+  });
+  const d = new Date(); const mid = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() - 1);
+  const beat = (slot: number, item: number, played: number, pos: number, session = 0): Beat =>
+    ({ slot, item, session, sessionId: `00000001-0000-4000-8000-${String(session * 100).padStart(12, '0')}`, at: mid + slot * 60_000, playedSeconds: played, currentTime: pos, title: 'T' });
+  const cat: Step[] = [0, 1, 2].map((entry) => ({ kind: 'catalog', instance: 0, entry, credits: entry === 2 ? [null, null] : [null], episodes: 2 }));
+  const cases: Record<string, Step[]> = {
+    'play before an item delete, 29 s after it': [
+      ...cat,
+      { kind: 'send', instance: 0, beats: [beat(0, 1, 36, 849)], single: true, upper: [false] },
+      { kind: 'flush', instance: 0 },
+      { kind: 'delete', instance: 0, scope: 'item', item: 1 },
+      { kind: 'send', instance: 0, beats: [beat(5, 1, 65, 1167)], single: true, upper: [false] },
+      { kind: 'flush', instance: 0 },
+    ],
+    'B: not a play before a delete held by the other instance, a play that finishes after it': [
+      ...cat,
+      { kind: 'send', instance: 1, beats: [beat(8, 0, 21, 1302, 1)], single: true, upper: [false] },
+      { kind: 'delete', instance: 0, scope: 'item', item: 0 },
+      { kind: 'send', instance: 1, beats: [beat(10, 0, 70, 1811, 1)], single: true, upper: [false] },
+      { kind: 'flush', instance: 1 },
+    ],
+    'B2: the same, stored before the delete': [
+      ...cat,
+      { kind: 'send', instance: 1, beats: [beat(8, 0, 21, 1302, 1)], single: true, upper: [false] },
+      { kind: 'flush', instance: 1 },
+      { kind: 'delete', instance: 0, scope: 'item', item: 0 },
+      { kind: 'send', instance: 1, beats: [beat(10, 0, 70, 1811, 1)], single: true, upper: [false] },
+      { kind: 'flush', instance: 1 },
+    ],
+  };
+  let run = 0;
+  for (const [name, steps] of Object.entries(cases)) {
+    it(name, async () => {
+      let now = Math.max(a.clock.now(), b.clock.now());
+      const tick = async () => { now += 1000; a.clock.set(now); b.clock.set(now); };
+      const s: Scenario = { steps, days: [new Date(mid).toISOString().slice(0, 10), new Date(mid).toISOString().slice(0, 10)], itemDeletes: true };
+      await play(s, { instances: [instance(a), instance(b)], token: await a.token(`r${++run}`), adminToken: await a.token('adm', { admin: true }), between: tick, now: () => now });
+    });
+  }
+});
