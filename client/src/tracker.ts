@@ -1,5 +1,6 @@
 import { createPlaytimeClient, parseRetryAfter, PlaytimeApiError, trimBase, type ItemKey, type PlaytimeClient, type TokenSource } from './api.js';
 import type { Heartbeat } from './api-types.js';
+import { defaultDevice, normalizeDevice, type Device } from './device.js';
 import { Outbox, type KeyValueStorage, type OutboxEntry } from './outbox.js';
 import { PlayCounter } from './play-counter.js';
 
@@ -36,7 +37,7 @@ export interface TrackerEnvironment {
   window: EventTarget | null;
   /** Receives `visibilitychange`. */
   document: (EventTarget & { readonly visibilityState: string }) | null;
-  navigator: { readonly onLine?: boolean; sendBeacon?(url: string, data?: BodyInit | null): boolean } | null;
+  navigator: { readonly onLine?: boolean; readonly userAgent?: string; sendBeacon?(url: string, data?: BodyInit | null): boolean } | null;
   storage: KeyValueStorage | null;
   randomUUID(): string;
   /** In [0, 1), for back-off jitter. */
@@ -64,6 +65,12 @@ export interface PlaytimeTrackerOptions {
   maxQueued?: number;
   /** Where undelivered heartbeats survive a page close: `localStorage` by default, null for memory only. */
   storage?: KeyValueStorage | null;
+  /**
+   * Where the sessions play, sent with every heartbeat. Default: `defaultDevice` (an id kept in
+   * `storage`, a name and platform from the user agent); `null` sends none; an object (or a
+   * function, called at the start of each session) is sent as given, trimmed to the service's limits.
+   */
+  device?: Device | null | (() => Device | null);
   onSend?: (report: SendReport) => void;
   /** Failed requests and refused heartbeats; the tracker carries on. */
   onError?: (error: unknown) => void;
@@ -188,6 +195,8 @@ class Tracker implements PlaytimeTracker {
   private seekTimer: unknown = null;
   private wakeTimer: unknown = null;
   private lastKnown = { currentTime: 0, duration: NaN };
+  /** The device of the session under way. */
+  private device: Device | null = null;
 
   private token: string | null = null;
   private owner: string | null = null;
@@ -201,6 +210,7 @@ class Tracker implements PlaytimeTracker {
   private drainAgain = false;
   private lastBeacon = '';
   private destroyed = false;
+  private browserDevice: Device | null = null;
 
   constructor(private readonly options: PlaytimeTrackerOptions) {
     this.env = { ...browserEnvironment(), ...options.env };
@@ -273,7 +283,10 @@ class Tracker implements PlaytimeTracker {
     this.endSession(false);
     this.current = item;
     this.lastKnown = { currentTime: 0, duration: NaN };
-    if (item && !this.media.paused && !this.destroyed) this.startSession();
+    if (item && !this.media.paused && !this.destroyed) {
+      this.startSession();
+      this.armHeartbeat();
+    }
   }
 
   async resume(): Promise<number> {
@@ -374,6 +387,7 @@ class Tracker implements PlaytimeTracker {
 
   private startSession(): void {
     this.session = this.env.randomUUID();
+    this.device = this.resolveDevice();
     this.counter.reset();
     this.playing = false;
     this.send('start');
@@ -437,6 +451,7 @@ class Tracker implements PlaytimeTracker {
       hb.episodeNumber = item.episodeNumber ?? null;
     }
     if (item.title) hb.title = item.title.slice(0, 300);
+    if (this.device) hb.device = { ...this.device };
     return hb;
   }
 
@@ -445,6 +460,22 @@ class Tracker implements PlaytimeTracker {
     if (!hb) return;
     this.outbox.push({ hb, at: this.env.date(), owner: this.owner });
     void this.drain();
+  }
+
+  /** The `device` option, read once per session. */
+  private resolveDevice(): Device | null {
+    const opt = this.options.device;
+    if (opt === null) return null;
+    if (opt === undefined) {
+      this.browserDevice ??= defaultDevice(this.env.storage, this.env.navigator?.userAgent, this.env.randomUUID);
+      return this.browserDevice;
+    }
+    try {
+      return normalizeDevice(typeof opt === 'function' ? opt() : opt);
+    } catch (err) {
+      this.report(err);
+      return null;
+    }
   }
 
   // --- delivery ---

@@ -147,6 +147,8 @@ export class FakeBrowser {
   readonly window = new EventTarget();
   readonly document = Object.assign(new EventTarget(), { visibilityState: 'visible' });
   onLine = true;
+  /** `navigator.userAgent`; none by default. */
+  userAgent: string | undefined = undefined;
   readonly requests: Sent[] = [];
   readonly delivered = new Set<Sent>();
   readonly beacons: { url: string; body: Record<string, unknown>; at: number }[] = [];
@@ -155,7 +157,8 @@ export class FakeBrowser {
   readonly storage = new MemoryStorage();
   token: string | null = fakeToken('alice');
   readonly errors: unknown[] = [];
-  private uuid = 0;
+  /** The number in the last UUID handed out (a test may move it to get other ids). */
+  uuid = 0;
 
   tracker(over: Partial<PlaytimeTrackerOptions> = {}): PlaytimeTracker {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
@@ -185,6 +188,9 @@ export class FakeBrowser {
         navigator: {
           get onLine() {
             return browser.onLine;
+          },
+          get userAgent() {
+            return browser.userAgent;
           },
           sendBeacon: (url: string, data?: BodyInit | null) => {
             if (!this.beaconResult) return false;
