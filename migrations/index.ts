@@ -10,6 +10,7 @@ import { SessionDevice1765000700000 } from './1765000700000-SessionDevice.js';
 import { PlaysAndCuration1765000800000 } from './1765000800000-PlaysAndCuration.js';
 import { PlayBase1765000810000 } from './1765000810000-PlayBase.js';
 import { SessionSpans1765000900000 } from './1765000900000-SessionSpans.js';
+import { MaintenanceRuns1765001000000 } from './1765001000000-MaintenanceRuns.js';
 
 /** Every migration, in order. Listed explicitly so the build, the CLI and tests load the same set. */
 export const migrations = [
@@ -25,4 +26,5 @@ export const migrations = [
   PlaysAndCuration1765000800000,
   PlayBase1765000810000,
   SessionSpans1765000900000,
+  MaintenanceRuns1765001000000,
 ];

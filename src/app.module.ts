@@ -16,7 +16,9 @@ import { DemoModule } from './demo/demo.module.js';
 import { dataSourceOptions, serviceTimeouts } from './database/data-source-options.js';
 import { HealthModule } from './health/health.module.js';
 import { HistoryModule } from './history/history.module.js';
+import { ImportModule } from './import/import.module.js';
 import { playtimeThrottlers } from './playtime/playtime-throttler.guard.js';
+import { MaintenanceModule } from './maintenance/maintenance.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { PlaytimeModule } from './playtime/playtime.module.js';
 import { RedisModule } from './redis/redis.module.js';
@@ -66,6 +68,8 @@ export class AppModule {
         DashboardModule,
         ReportingModule,
         SettingsModule,
+        ImportModule,
+        MaintenanceModule,
       ],
     };
   }

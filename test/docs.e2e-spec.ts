@@ -22,6 +22,8 @@ const ROUTES: [string, string][] = [
   ['get', '/v1/catalog/{mediaType}/{mediaId}'],
   ['put', '/v1/admin/catalog/{mediaType}/{mediaId}'],
   ['post', '/v1/admin/catalog/import'],
+  ['post', '/v1/admin/history/import'],
+  ['post', '/v1/admin/maintenance/run'],
   ['get', '/v1/admin/ingest'],
   ['get', '/health/live'],
   ['get', '/health/ready'],
