@@ -217,21 +217,21 @@ describe('GET /v1/history/plays', () => {
     await t.http().get('/v1/history/plays').query({ from: '2025-12-15', to: '2025-12-15' }).set(auth()).expect(200);
   });
 
-  it('a session that goes on after its item was deleted is listed the same before and after each flush', async () => {
+  it('a session that goes on after its item was deleted counts only what it played since, before and after each flush', async () => {
     const s = await session(movieHeartbeat({ mediaId: 950, device: TV }), [[0, 0], [90, 90]], 60);
     await t.batcher.flush();
     await t.http().delete('/v1/history/movie/950').set(auth()).expect(204);
     expect((await plays()).items).toEqual([]);
-    for (const [position, gap] of [[130, 40], [160, 30]]) {
+    // 40 s since the delete: not a play (the 90 s before it do not count); 70 s: a play of 70 s
+    for (const [position, gap, listed] of [[130, 40, false], [160, 30, true]] as const) {
       const step = await session(movieHeartbeat({ mediaId: 950, sessionId: s.sessionId }), [[position, position]], gap);
       const before = await plays();
+      expect(before.items.map((p) => [p.sessionId, p.playedSeconds, p.toPosition, p.endedAt, p.device])).toEqual(
+        listed ? [[s.sessionId, 70, position, step.at[0], TV]] : [],
+      );
       await t.batcher.flush();
       expect(await plays()).toEqual(before);
-      expect(before.items.map((p) => [p.sessionId, p.toPosition, p.endedAt, p.device])).toEqual(
-        before.items.length ? [[s.sessionId, position, step.at[0], TV]] : [],
-      );
     }
-    // the item itself starts over at the delete: only the 70 s played since count
     expect((await t.http().get('/v1/history/movie/950').set(auth()).expect(200)).body.totalPlayedSeconds).toBe(70);
   });
 

@@ -71,7 +71,7 @@ export const playSchema = z
     title: z.string().nullable().meta({ description: 'The title rule: the catalogue’s title, else the newest one a heartbeat carried (for tv, the show’s).', example: 'Game of Thrones' }),
     startedAt: z.string().meta({ format: 'date-time', description: "Event time of the session's first heartbeat.", example: '2025-12-15T20:01:10.000Z' }),
     endedAt: z.string().meta({ format: 'date-time', description: "Event time of the session's latest heartbeat.", example: '2025-12-15T20:52:40.000Z' }),
-    playedSeconds: z.number().meta({ description: 'Seconds credited to the session (clamped for plausibility; after a delete, only what it played since).', example: 3050 }),
+    playedSeconds: z.number().meta({ description: 'Seconds credited to the session (clamped for plausibility; after a delete of its item, only what it played since).', example: 3050 }),
     fromPosition: z.number().nullable().meta({ description: "Position (seconds) of the session's first heartbeat; null for sessions stored before positions were kept.", example: 120 }),
     toPosition: z.number().nullable().meta({ description: "Position (seconds) of the session's latest heartbeat; null as above.", example: 3170 }),
     finished: z.boolean().meta({ description: 'It reached the finished point in force when it was stored (your finishedPercent, or the credits).', example: false }),
