@@ -30,6 +30,7 @@ describe('now playing across instances', () => {
 
   it('shows a live session on the other instance, and drops it after a stop received there', async () => {
     const sessionId = randomUUID();
+    setClocks(now);
     await beat(a, 'live-1', { sessionId, event: 'start', currentTime: 0, playedSeconds: 0, totalDuration: 8400, device: { platform: 'web' } });
     setClocks(now + 20_000);
     await beat(a, 'live-1', { sessionId, event: 'progress', currentTime: 20, playedSeconds: 20, totalDuration: 8400 });
@@ -51,14 +52,16 @@ describe('now playing across instances', () => {
 
   it('drops a session whose latest heartbeat is more than 60 s old, on both instances', async () => {
     const sessionId = randomUUID();
-    setClocks(now + 100_000);
+    // an hour before the other test's sessions, so either test may run first
+    const base = now - 3_600_000;
+    setClocks(base + 100_000);
     await beat(b, 'live-2', { sessionId, event: 'progress', currentTime: 500, playedSeconds: 10, totalDuration: 1000 });
     await b.batcher.flush();
     expect((await nowPlaying(a)).sessions.map((s: { sessionId: string }) => s.sessionId)).toEqual([sessionId]);
     expect((await nowPlaying(a)).sessions[0]).toMatchObject({ currentTime: 500, progress: 50 });
-    setClocks(now + 160_000);
+    setClocks(base + 160_000);
     expect((await nowPlaying(a)).count).toBe(1); // exactly 60 s old
-    setClocks(now + 161_000);
+    setClocks(base + 161_000);
     expect(await nowPlaying(a)).toEqual({ count: 0, sessions: [] });
     expect(await nowPlaying(b)).toEqual({ count: 0, sessions: [] });
   });
