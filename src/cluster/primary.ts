@@ -32,11 +32,16 @@ export async function runPrimary(config: AppConfig): Promise<void> {
   let stopping = false;
   let failed = false;
   const workers = new Set<Worker>();
+  /** Workers that have listened since start-up; the operator's "ready" line comes when all have. */
+  let listened = 0;
   const fork = () => {
     const w = cluster.fork({ DATABASE_URL: url });
     workers.add(w);
     let listening = false;
-    w.once('listening', () => (listening = true));
+    w.once('listening', () => {
+      listening = true;
+      if (++listened === config.WEB_CONCURRENCY) logger.log(`all ${config.WEB_CONCURRENCY} workers listening on port ${config.PORT}`);
+    });
     w.on('exit', (code, signal) => {
       workers.delete(w);
       if (stopping) {
@@ -80,5 +85,5 @@ export async function runPrimary(config: AppConfig): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 
   for (let i = 0; i < config.WEB_CONCURRENCY; i++) fork();
-  logger.log(`${config.WEB_CONCURRENCY} workers on port ${config.PORT}`);
+  logger.log(`starting ${config.WEB_CONCURRENCY} workers on port ${config.PORT}`);
 }

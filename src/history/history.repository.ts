@@ -134,9 +134,12 @@ const TOMBSTONE = `
   ON CONFLICT (user_id, media_type, media_id, season_number, episode_number)
     DO UPDATE SET deleted_at = GREATEST(history_tombstones.deleted_at, EXCLUDED.deleted_at)`;
 
-/** The sessions of a deleted item or show: kept only as a baseline for sessions that go on. */
+/**
+ * The sessions of a deleted item or show: kept only as a baseline for sessions that go on. How
+ * far they got goes with the history: a session that goes on is judged on its later heartbeats.
+ */
 const ERASE_SESSIONS = `
-  UPDATE watch_sessions SET erased = true, is_play = false, play_base_s = credited_s
+  UPDATE watch_sessions SET erased = true, is_play = false, play_base_s = credited_s, peak_progress = 0, peak_time_s = 0
   WHERE user_id = $1 AND media_type = $2 AND media_id = $3
     AND ($4::int IS NULL OR (season_number = $4 AND episode_number = $5))`;
 

@@ -2,7 +2,7 @@ import { hb as baseHb } from '../../test/utils/heartbeat.js';
 import type { Heartbeat } from './heartbeat.js';
 import { itemKeyString } from '../watch/item-key.js';
 import { applyPending, applyPendingForUser, type StoredItem, type StoredSession } from '../watch/overlay.js';
-import { checkpointAt } from '../watch/pending.js';
+import { checkpointAt, peakAfter } from '../watch/pending.js';
 import { HOUR_MS, hourOf } from '../watch/time.js';
 import { addHeartbeat, clonePendingItem, MAX_RECEIPT_CHECKPOINTS, mergeInto, newPendingItem, type PendingItem } from './pending-item.js';
 
@@ -35,7 +35,9 @@ describe('newPendingItem', () => {
     });
     expect(i.key).toBe(itemKeyString(i));
     expect(session(i)).toMatchObject({ maxPlayed: 10, firstAt: 40_000, lastAt: 40_000, peakProgress: 100, peakTime: 1000, device: null, deviceAt: Infinity });
-    expect(session(i).receipts).toEqual([{ at: 50_000, maxPlayed: 10, firstAt: 40_000, lastAt: 40_000, peakProgress: 100, peakTime: 1000 }]);
+    expect(session(i).receipts).toEqual([
+      { at: 50_000, maxPlayed: 10, firstAt: 40_000, lastAt: 40_000, peakProgress: 100, peakTime: 1000, ownPeakProgress: 100, ownPeakTime: 1000 },
+    ]);
   });
 
   it('uses the receipt time as event time when the client gave none', () => {
@@ -107,40 +109,45 @@ describe('addHeartbeat', () => {
 });
 
 describe('receipt checkpoints', () => {
-  it('adds a heartbeat received earlier than the latest checkpoint to every checkpoint from its receipt on', () => {
+  it('adds a heartbeat received earlier than the latest checkpoint to every checkpoint from its receipt on; its own peaks to its own only', () => {
     const i = item(hb({ playedSeconds: 10, at: 1_000 }), 1_000);
-    addHeartbeat(i, hb({ playedSeconds: 30, at: 3_000 }), 3_000);
-    addHeartbeat(i, hb({ playedSeconds: 20, at: 2_000 }), 2_000);
+    addHeartbeat(i, hb({ playedSeconds: 30, at: 3_000, currentTime: 400 }), 3_000);
+    addHeartbeat(i, hb({ playedSeconds: 20, at: 2_000, currentTime: 950 }), 2_000);
     expect(session(i).receipts).toEqual([
-      { at: 1_000, maxPlayed: 10, firstAt: 1_000, lastAt: 1_000, peakProgress: 10, peakTime: 100 },
-      { at: 2_000, maxPlayed: 20, firstAt: 1_000, lastAt: 2_000, peakProgress: 10, peakTime: 100 },
-      { at: 3_000, maxPlayed: 30, firstAt: 1_000, lastAt: 3_000, peakProgress: 10, peakTime: 100 },
+      { at: 1_000, maxPlayed: 10, firstAt: 1_000, lastAt: 1_000, peakProgress: 10, peakTime: 100, ownPeakProgress: 10, ownPeakTime: 100 },
+      { at: 2_000, maxPlayed: 20, firstAt: 1_000, lastAt: 2_000, peakProgress: 95, peakTime: 950, ownPeakProgress: 95, ownPeakTime: 950 },
+      { at: 3_000, maxPlayed: 30, firstAt: 1_000, lastAt: 3_000, peakProgress: 95, peakTime: 950, ownPeakProgress: 40, ownPeakTime: 400 },
     ]);
+    // a delete at 2 s erased the 95 %: what came after it got to 40 %
+    expect(peakAfter(session(i).receipts, 2_000)).toEqual({ peakProgress: 40, peakTime: 400 });
   });
 
   it('starts a checkpoint received before all others from the heartbeat alone, and folds it into the later ones', () => {
     const i = item(hb({ playedSeconds: 30, at: 3_000 }), 3_000);
     addHeartbeat(i, hb({ playedSeconds: 5, at: 500, currentTime: 950 }), 500);
     expect(session(i).receipts).toEqual([
-      { at: 500, maxPlayed: 5, firstAt: 500, lastAt: 500, peakProgress: 95, peakTime: 950 },
-      { at: 3_000, maxPlayed: 30, firstAt: 500, lastAt: 3_000, peakProgress: 95, peakTime: 950 },
+      { at: 500, maxPlayed: 5, firstAt: 500, lastAt: 500, peakProgress: 95, peakTime: 950, ownPeakProgress: 95, ownPeakTime: 950 },
+      { at: 3_000, maxPlayed: 30, firstAt: 500, lastAt: 3_000, peakProgress: 95, peakTime: 950, ownPeakProgress: 10, ownPeakTime: 100 },
     ]);
   });
 
   it('folds a heartbeat with the receipt time of a checkpoint into that checkpoint', () => {
     const i = item(hb({ playedSeconds: 10, at: 1_000 }), 1_000);
-    addHeartbeat(i, hb({ playedSeconds: 15, at: 1_500 }), 1_000);
-    expect(session(i).receipts).toEqual([{ at: 1_000, maxPlayed: 15, firstAt: 1_000, lastAt: 1_500, peakProgress: 10, peakTime: 100 }]);
+    addHeartbeat(i, hb({ playedSeconds: 15, at: 1_500, currentTime: 300 }), 1_000);
+    expect(session(i).receipts).toEqual([
+      { at: 1_000, maxPlayed: 15, firstAt: 1_000, lastAt: 1_500, peakProgress: 30, peakTime: 300, ownPeakProgress: 30, ownPeakTime: 300 },
+    ]);
   });
 
   it(`keeps at most ${MAX_RECEIPT_CHECKPOINTS}: the two oldest merge into the earlier time and the later state`, () => {
     const i = item(hb({ playedSeconds: 0, at: 0 }), 0);
-    for (let n = 1; n < MAX_RECEIPT_CHECKPOINTS; n++) addHeartbeat(i, hb({ playedSeconds: n, at: n * 1000 }), n * 1000);
+    for (let n = 1; n < MAX_RECEIPT_CHECKPOINTS; n++) addHeartbeat(i, hb({ playedSeconds: n, at: n * 1000, currentTime: n === 1 ? 700 : 100 }), n * 1000);
     expect(session(i).receipts.map((c) => c.at)).toEqual([0, 1000, 2000, 3000, 4000, 5000, 6000, 7000]);
     addHeartbeat(i, hb({ playedSeconds: 8, at: 8000 }), 8000);
     const receipts = session(i).receipts;
     expect(receipts.map((c) => c.at)).toEqual([0, 2000, 3000, 4000, 5000, 6000, 7000, 8000]);
-    expect(receipts[0]).toEqual({ at: 0, maxPlayed: 1, firstAt: 0, lastAt: 1000, peakProgress: 10, peakTime: 100 });
+    expect(receipts[0]).toEqual({ at: 0, maxPlayed: 1, firstAt: 0, lastAt: 1000, peakProgress: 70, peakTime: 700, ownPeakProgress: 70, ownPeakTime: 700 });
+    expect(receipts[1]).toMatchObject({ peakProgress: 70, ownPeakProgress: 10, ownPeakTime: 100 });
     expect(MAX_RECEIPT_CHECKPOINTS).toBe(8);
   });
 

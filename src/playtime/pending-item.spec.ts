@@ -55,16 +55,16 @@ describe('pending items', () => {
 
   it('keeps cumulative receipt checkpoints, merged in any order to the same result', () => {
     const a = newPendingItem('u', hb({ playedSeconds: 0 }), 1000);
-    addHeartbeat(a, hb({ playedSeconds: 1800, occurredAt: new Date(1_801_000) }), 1_801_000);
-    const b = newPendingItem('u', hb({ playedSeconds: 1810, occurredAt: new Date(1_811_000) }), 1_811_000);
+    addHeartbeat(a, hb({ playedSeconds: 1800, occurredAt: new Date(1_801_000), currentTime: 900 }), 1_801_000);
+    const b = newPendingItem('u', hb({ playedSeconds: 1810, occurredAt: new Date(1_811_000), currentTime: 200 }), 1_811_000);
     const ab = clonePendingItem(a);
     mergeInto(ab, b);
     const ba = clonePendingItem(b);
     mergeInto(ba, a);
     expect(ab.sessions.get('s1')!.receipts).toEqual([
-      { at: 1000, maxPlayed: 0, firstAt: 1000, lastAt: 1000, peakProgress: 10, peakTime: 100 },
-      { at: 1_801_000, maxPlayed: 1800, firstAt: 1000, lastAt: 1_801_000, peakProgress: 10, peakTime: 100 },
-      { at: 1_811_000, maxPlayed: 1810, firstAt: 1000, lastAt: 1_811_000, peakProgress: 10, peakTime: 100 },
+      { at: 1000, maxPlayed: 0, firstAt: 1000, lastAt: 1000, peakProgress: 10, peakTime: 100, ownPeakProgress: 10, ownPeakTime: 100 },
+      { at: 1_801_000, maxPlayed: 1800, firstAt: 1000, lastAt: 1_801_000, peakProgress: 90, peakTime: 900, ownPeakProgress: 90, ownPeakTime: 900 },
+      { at: 1_811_000, maxPlayed: 1810, firstAt: 1000, lastAt: 1_811_000, peakProgress: 90, peakTime: 900, ownPeakProgress: 20, ownPeakTime: 200 },
     ]);
     expect(ba.sessions.get('s1')!.receipts).toEqual(ab.sessions.get('s1')!.receipts);
     expect(ab.firstReceivedAt).toBe(1000);

@@ -84,9 +84,12 @@ export function addHeartbeat(item: PendingItem, hb: Heartbeat, receivedAt: numbe
   if (s) {
     foldPosition(s, s, position, state);
     foldState(s, state);
-    foldReceipt(s.receipts, receivedAt, state);
+    foldReceipt(s.receipts, receivedAt, state, state);
   } else {
-    s = { ...state, ...position, receipts: [{ ...state, at: receivedAt }], hours: new Map(), device: null, deviceAt: Infinity };
+    s = {
+      ...state, ...position, receipts: [{ ...state, at: receivedAt, ownPeakProgress: state.peakProgress, ownPeakTime: state.peakTime }],
+      hours: new Map(), device: null, deviceAt: Infinity,
+    };
     item.sessions.set(hb.sessionId, s);
   }
   foldHour(s.hours, hourOf(at), hb.playedSeconds);
@@ -127,16 +130,26 @@ function foldPosition(into: SessionPosition, span: SessionState, from: SessionPo
   if (fromSpan.firstAt < span.firstAt) into.fromTime = from.fromTime;
 }
 
-/** Adds `state`, received at `at`, to the checkpoint at `at` (made if missing) and to every later one. */
-function foldReceipt(receipts: ReceiptCheckpoint[], at: number, state: SessionState): void {
+/**
+ * Adds `state`, received at `at`, to the checkpoint at `at` (made if missing) and to every later
+ * one; `own` (how far what was received at `at` got) goes into that checkpoint's own peaks only.
+ */
+function foldReceipt(receipts: ReceiptCheckpoint[], at: number, state: SessionState, own: { peakProgress: number; peakTime: number }): void {
   let i = receipts.findIndex((c) => c.at >= at);
   if (i === -1) i = receipts.length;
   if (receipts[i]?.at !== at) {
     const before = receipts[i - 1];
-    receipts.splice(i, 0, before ? { ...before, at } : { ...state, at });
+    receipts.splice(i, 0, { ...(before ?? state), at, ownPeakProgress: 0, ownPeakTime: 0 });
   }
+  receipts[i].ownPeakProgress = Math.max(receipts[i].ownPeakProgress, own.peakProgress);
+  receipts[i].ownPeakTime = Math.max(receipts[i].ownPeakTime, own.peakTime);
   for (let j = i; j < receipts.length; j++) foldState(receipts[j], state);
-  while (receipts.length > MAX_RECEIPT_CHECKPOINTS) receipts.splice(0, 2, { ...receipts[1], at: receipts[0].at });
+  while (receipts.length > MAX_RECEIPT_CHECKPOINTS) {
+    const [a, b] = receipts;
+    receipts.splice(0, 2, {
+      ...b, at: a.at, ownPeakProgress: Math.max(a.ownPeakProgress, b.ownPeakProgress), ownPeakTime: Math.max(a.ownPeakTime, b.ownPeakTime),
+    });
+  }
 }
 
 /** Merges `from` into `into` (same key). Commutative, so a failed flush can be put back. */
@@ -164,7 +177,7 @@ export function mergeInto(into: PendingItem, from: PendingItem): void {
       for (const [hour, played] of s.hours) foldHour(t.hours, hour, played);
       // A cumulative checkpoint holds only data received at or before its time: folding it in at
       // that time keeps every checkpoint of the result true to the same rule.
-      for (const c of s.receipts) foldReceipt(t.receipts, c.at, c);
+      for (const c of s.receipts) foldReceipt(t.receipts, c.at, c, { peakProgress: c.ownPeakProgress, peakTime: c.ownPeakTime });
     }
   }
 }

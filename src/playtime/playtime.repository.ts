@@ -133,8 +133,9 @@ export const APPLY_BATCH = `
                            device, current_time_s, total_duration_s, from_time_s, last_event, session_idx)
   ),
   checkpoints AS (
-    SELECT * FROM unnest($22::int8[], $23::timestamptz[], $24::float8[], $25::timestamptz[], $26::timestamptz[], $27::int2[], $28::float8[])
-      AS c(session_idx, at, max_played_s, first_at, last_at, peak_progress, peak_time_s)
+    SELECT * FROM unnest($22::int8[], $23::timestamptz[], $24::float8[], $25::timestamptz[], $26::timestamptz[], $27::int2[], $28::float8[],
+                         $35::int2[], $36::float8[])
+      AS c(session_idx, at, max_played_s, first_at, last_at, peak_progress, peak_time_s, own_peak_progress, own_peak_time_s)
   ),
   incoming_hours AS (
     SELECT * FROM unnest($29::int8[], $30::timestamptz[], $31::float8[]) AS x(session_idx, hour, max_played_s)
@@ -146,6 +147,13 @@ export const APPLY_BATCH = `
     WHERE c.at <= i.erased_at
     ORDER BY c.session_idx, c.at DESC
   ),
+  -- per session, how far what was received after that delete got: the erased heartbeats are gone
+  after_erasure AS (
+    SELECT c.session_idx, max(c.own_peak_progress) AS peak_progress, max(c.own_peak_time_s) AS peak_time_s
+    FROM checkpoints c JOIN incoming s ON s.session_idx = c.session_idx JOIN items i ON i.idx = s.item_idx
+    WHERE c.at > i.erased_at
+    GROUP BY c.session_idx
+  ),
   merged AS (
     SELECT ws.id, s.item_idx, s.session_idx, s.session_id, ws.credited_s AS old_credited, ws.erased_s AS erased_old,
            ws.is_play AS was_play, ws.counted AS was_counted, ws.play_base_s AS play_base, i.finished_percent, i.credits_start,
@@ -153,8 +161,8 @@ export const APPLY_BATCH = `
            GREATEST(ws.max_played_s, s.max_played_s) AS max_played_s,
            LEAST(ws.first_at, s.first_at) AS first_at,
            GREATEST(ws.last_at, s.last_at) AS last_at,
-           GREATEST(ws.peak_progress, s.peak_progress) AS peak_progress,
-           GREATEST(ws.peak_time_s, s.peak_time_s) AS peak_time_s,
+           GREATEST(ws.peak_progress, CASE WHEN e.at IS NULL THEN s.peak_progress ELSE COALESCE(a.peak_progress, 0) END) AS peak_progress,
+           GREATEST(ws.peak_time_s, CASE WHEN e.at IS NULL THEN s.peak_time_s ELSE COALESCE(a.peak_time_s, 0) END) AS peak_time_s,
            -- the session's position: its latest heartbeat's (a tie goes to this flush's), and its first heartbeat's
            CASE WHEN s.last_at >= ws.last_at OR ws.current_time_s IS NULL THEN s.current_time_s ELSE ws.current_time_s END AS current_time_s,
            CASE WHEN s.last_at >= ws.last_at OR ws.current_time_s IS NULL THEN s.total_duration_s ELSE ws.total_duration_s END AS total_duration_s,
@@ -184,6 +192,7 @@ export const APPLY_BATCH = `
       LIMIT 1
     ) ws
     LEFT JOIN erased_parts e ON e.session_idx = s.session_idx
+    LEFT JOIN after_erasure a ON a.session_idx = s.session_idx
   ),
   credited AS (
     SELECT m.*, GREATEST(m.old_credited,
@@ -387,6 +396,7 @@ export function flushStatements(items: PendingItem[], rules: FlushRules): [strin
       it.c.sessionIdx, it.c.at, it.c.maxPlayed, it.c.firstAt, it.c.lastAt, it.c.peakProgress, it.c.peakTime,
       it.h.sessionIdx, it.h.hour, it.h.maxPlayed,
       hourlyCeilingSeconds(rules.maxStreamsPerUser), rules.finishedPercent, rules.minPlaySeconds,
+      it.c.ownPeakProgress, it.c.ownPeakTime,
     ]],
   ];
 }
@@ -452,7 +462,7 @@ export function columns(items: PendingItem[]) {
   };
   const c = {
     sessionIdx: [] as number[], at: [] as Date[], maxPlayed: [] as number[], firstAt: [] as Date[], lastAt: [] as Date[],
-    peakProgress: [] as number[], peakTime: [] as number[],
+    peakProgress: [] as number[], peakTime: [] as number[], ownPeakProgress: [] as number[], ownPeakTime: [] as number[],
   };
   const h = { sessionIdx: [] as number[], hour: [] as Date[], maxPlayed: [] as number[] };
   const users = new Set<string>();
@@ -476,6 +486,7 @@ export function columns(items: PendingItem[]) {
         c.sessionIdx.push(sessionIdx); c.at.push(new Date(r.at)); c.maxPlayed.push(r.maxPlayed);
         c.firstAt.push(new Date(r.firstAt)); c.lastAt.push(new Date(r.lastAt));
         c.peakProgress.push(r.peakProgress); c.peakTime.push(r.peakTime);
+        c.ownPeakProgress.push(r.ownPeakProgress); c.ownPeakTime.push(r.ownPeakTime);
       }
       for (const [hour, played] of sess.hours) {
         h.sessionIdx.push(sessionIdx); h.hour.push(new Date(hour)); h.maxPlayed.push(played);

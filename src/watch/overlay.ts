@@ -4,7 +4,7 @@
  * before the flush with the numbers the flush will store (read-your-own-writes). Pure.
  */
 import { compareKeys, type ItemKey } from './item-key.js';
-import { checkpointAt, erasedByDelete, type PendingItem, type PendingSession, type ReceiptCheckpoint, type SessionState } from './pending.js';
+import { checkpointAt, erasedByDelete, peakAfter, type PendingItem, type PendingSession, type ReceiptCheckpoint, type SessionState } from './pending.js';
 import { plausibleCap } from './plausibility.js';
 import { positionState, reachedFinish, type FinishedPoint } from './progress.js';
 import { hourOf } from './time.js';
@@ -150,7 +150,9 @@ function sessionOutcome(
     deltas.set(h, live ? through - prevThrough - v.granted : 0);
     prevThrough = through;
   }
-  const reached = reachedFinish(Math.max(old?.peakProgress ?? 0, s.peakProgress), Math.max(old?.peakTime ?? 0, s.peakTime), point);
+  // after a delete, only what was received after it: the erased heartbeats are gone
+  const peak = erasedPart ? peakAfter(s.receipts, erasedAt!) : s;
+  const reached = reachedFinish(Math.max(old?.peakProgress ?? 0, peak.peakProgress), Math.max(old?.peakTime ?? 0, peak.peakTime), point);
   // counted in the history the delete erased: a play there that reached the finished point
   const erasedCompleted =
     erasedPart !== null && reachedFinish(erasedPart.peakProgress, erasedPart.peakTime, point) && base - (old?.erased ?? 0) - playBase >= minPlay;

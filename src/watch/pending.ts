@@ -45,6 +45,12 @@ export interface SessionPosition {
  */
 export interface ReceiptCheckpoint extends SessionState {
   at: number;
+  /**
+   * How far the heartbeats received at exactly `at` got (not cumulative): after a delete, what the
+   * session reached is judged on what came later only (`peakAfter`), as the erased heartbeats are gone.
+   */
+  ownPeakProgress: number;
+  ownPeakTime: number;
 }
 
 export interface PendingSession extends SessionState, SessionPosition {
@@ -79,6 +85,18 @@ export interface PendingItem extends ItemKey {
   /** Earliest receipt time of anything in the item (what an instance reports as its oldest unflushed data). */
   firstReceivedAt: number;
   sessions: Map<string, PendingSession>;
+}
+
+/** How far the heartbeats received after `at` got: the largest own peaks of later checkpoints (0 when none). */
+export function peakAfter(receipts: ReceiptCheckpoint[], at: number): { peakProgress: number; peakTime: number } {
+  let peakProgress = 0;
+  let peakTime = 0;
+  for (const c of receipts) {
+    if (c.at <= at) continue;
+    peakProgress = Math.max(peakProgress, c.ownPeakProgress);
+    peakTime = Math.max(peakTime, c.ownPeakTime);
+  }
+  return { peakProgress, peakTime };
 }
 
 /** The last checkpoint received at or before `at`, or null. */

@@ -45,6 +45,23 @@ describe('model property: cases it found', () => {
       { kind: 'send', instance: 1, beats: [beat(10, 0, 70, 1811, 1)], single: true, upper: [false] },
       { kind: 'flush', instance: 1 },
     ],
+    // Found by the built-service run: the pending session merged the erased heartbeat's 100 % with
+    // what came after the delete (84.9 %), and counted a completion.
+    'C: a short part past the finished point before a delete held by the other instance, a play short of it after': [
+      ...cat,
+      { kind: 'send', instance: 0, beats: [beat(4, 0, 3, 1050, 3)], single: true, upper: [false] },
+      { kind: 'delete', instance: 1, scope: 'item', item: 0 },
+      { kind: 'send', instance: 0, beats: [beat(9, 0, 48, 849, 3), beat(11, 0, 96, 849, 3)], single: false, upper: [false, false] },
+      { kind: 'flush', instance: 0 },
+    ],
+    'C2: the same, stored before the delete': [
+      ...cat,
+      { kind: 'send', instance: 0, beats: [beat(4, 0, 3, 1050, 3)], single: true, upper: [false] },
+      { kind: 'flush', instance: 0 },
+      { kind: 'delete', instance: 1, scope: 'item', item: 0 },
+      { kind: 'send', instance: 0, beats: [beat(9, 0, 48, 849, 3), beat(11, 0, 96, 849, 3)], single: false, upper: [false, false] },
+      { kind: 'flush', instance: 0 },
+    ],
   };
   let run = 0;
   for (const [name, steps] of Object.entries(cases)) {

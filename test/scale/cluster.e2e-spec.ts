@@ -52,6 +52,8 @@ describe('WEB_CONCURRENCY=2: the built service as one primary and two workers on
   });
 
   it('takes heartbeats through both workers, and after SIGTERM (sent twice) stores every accepted one and exits 0', async () => {
+    // The port answers as soon as one worker listens: send nothing before both do.
+    await outputWhere(s, (out) => out.includes('all 2 workers listening'));
     const statuses: number[] = [];
     for (let i = 0; i < USERS; i++) {
       statuses.push(await postAlone(s.base, await signToken(TEST_SECRET, `cluster-${i}`), movieHeartbeat({ mediaId: 7000 + i, playedSeconds: 10 + i })));

@@ -114,7 +114,8 @@ describe('two instances, one database, one Redis', () => {
     let a: TestApp;
     let b: TestApp;
     beforeAll(async () => {
-      [a, b] = await twoInstances(redis, { PLAYTIME_RATE_LIMIT: '1000000', PLAYTIME_IP_RATE_LIMIT: '1000000' }, envB);
+      // The service's default MIN_PLAY_SECONDS: short sessions beside plays take no position (SPEC §7).
+      [a, b] = await twoInstances(redis, { PLAYTIME_RATE_LIMIT: '1000000', PLAYTIME_IP_RATE_LIMIT: '1000000', MIN_PLAY_SECONDS: '60' }, envB);
     });
     afterAll(async () => {
       await b?.close();
@@ -123,16 +124,17 @@ describe('two instances, one database, one Redis', () => {
 
     it(`stores exact totals, positions, finished flags and completions (seed ${seed}; replay with SCALE_SEED)`, async () => {
       const rng = new Rng(seed);
-      // 60 viewers, 20 requests each, between 3 h and 2 min ago; more rewatches, second devices and
+      // 60 viewers, 30 requests each, between 3 h and 2 min ago; more rewatches, second devices and
       // starts inside a title than the default audience, so every case below occurs.
       const now = Date.now();
       const run = randomUUID().slice(0, 8);
       const sim = new Simulation(seed, Array.from({ length: 60 }, (_, i) => `aud-${i}-${run}`), now - 3 * 3600_000, {
         now: () => now - 120_000,
-        behaviour: { rewatch: 0.6, secondDevice: 0.05, startInside: 0.9 },
+        minPlaySeconds: 60,
+        behaviour: { rewatch: 0.9, secondDevice: 0.05, startInside: 0.9 },
       });
       const heartbeats: Delivery[] = [];
-      for (let round = 0; round < 20; round++) {
+      for (let round = 0; round < 30; round++) {
         for (const v of sim.viewers) {
           const hb = sim.heartbeatFor(v);
           if (!hb) continue;
@@ -223,6 +225,7 @@ describe('two instances, one database, one Redis', () => {
       expect(expected.some((e) => e.finished)).toBe(true);
       expect(expected.some((e) => !e.finished && e.completedCount > 0)).toBe(true);
       expect(expected.some((e) => e.sessions > 1)).toBe(true);
+      expect(expected.some((e) => e.plays > 0 && e.plays < e.sessions)).toBe(true);
 
       // One session row per session; the hourly statistics add up to the same totals.
       const sessions = await a.db.query<{ n: string }>(`SELECT count(*) AS n FROM watch_sessions WHERE user_id LIKE 'aud-%'`);

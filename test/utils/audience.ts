@@ -20,9 +20,12 @@ import { Rng } from './random.js';
  * retry: the same request again, sometimes an older one (a late arrival).
  *
  * The truth is folded from the heartbeats the service answered 202, with the rules of SPEC §4:
- * total = Σ over sessions of min(max playedSeconds, 2 × (last − first) + 60 s); position = the
- * latest event's currentTime (clamped to the duration); finished = round(100 × position /
- * duration) ≥ 90; completedCount = sessions with a heartbeat at ≥ 90 %.
+ * total = Σ over sessions of min(max playedSeconds, 2 × (last − first) + 60 s) (its credited
+ * seconds); and with the plays of §7: a session is a play once its credited seconds reach
+ * `minPlaySeconds` (the service's MIN_PLAY_SECONDS, default 60); position = the latest event's
+ * currentTime (clamped to the duration) among the item's plays, or among all its sessions while it
+ * has none; finished = round(100 × position / duration) ≥ 90; completedCount = plays with a
+ * heartbeat at ≥ 90 %.
  */
 
 export const FINISHED_PERCENT = 90;
@@ -174,6 +177,11 @@ interface TruthSession {
   first: number;
   last: number;
   completed: boolean;
+  /** The session's latest event (by event time, then by receipt): its position. */
+  posAt: number;
+  posSeq: number;
+  currentTime: number;
+  duration: number;
 }
 
 interface TruthItem {
@@ -182,9 +190,6 @@ interface TruthItem {
   mediaId: number;
   season: number | null;
   episode: number | null;
-  posAt: number;
-  currentTime: number;
-  duration: number;
   sessions: Map<string, TruthSession>;
 }
 
@@ -204,6 +209,13 @@ export interface ExpectedItem {
   /** Event time of the latest heartbeat, epoch ms. */
   positionAt: number;
   sessions: number;
+  /** Sessions that are plays (the rest count their seconds but do not move the position). */
+  plays: number;
+}
+
+/** A session's credited seconds: its largest playedSeconds within the plausibility clamp of §4. */
+function credited(s: TruthSession): number {
+  return Math.min(s.max, (2 * (s.last - s.first)) / 1000 + 60);
 }
 
 export function progressOf(currentTime: number, duration: number): number {
@@ -215,6 +227,9 @@ export class Simulation {
   private readonly rng: Rng;
   private readonly behaviour: Behaviour;
   private readonly now: () => number;
+  private readonly minPlaySeconds: number;
+  /** Receipt order of accepted heartbeats (an event-time tie goes to the later one). */
+  private seq = 0;
   private readonly truth = new Map<string, TruthItem>();
   /** Heartbeats whose outcome is unknown (connection lost, timed out): resent at the end. */
   readonly unknown = new Set<Heartbeat>();
@@ -239,9 +254,16 @@ export class Simulation {
   /**
    * One viewer per user id; each viewer's simulated clock starts up to 20 min before `startClock`.
    * `now` (the real clock unless given) bounds the clocks: no heartbeat is ever from the future.
+   * `minPlaySeconds` is the service's MIN_PLAY_SECONDS (its default, 60, unless given).
    */
-  constructor(seed: number, userIds: readonly string[], startClock: number, opts: { now?: () => number; behaviour?: Partial<Behaviour> } = {}) {
+  constructor(
+    seed: number,
+    userIds: readonly string[],
+    startClock: number,
+    opts: { now?: () => number; behaviour?: Partial<Behaviour>; minPlaySeconds?: number } = {},
+  ) {
     this.rng = new Rng(seed);
+    this.minPlaySeconds = opts.minPlaySeconds ?? 60;
     this.behaviour = { ...VARIED, ...opts.behaviour };
     this.now = opts.now ?? Date.now;
     userIds.forEach((userId, index) => {
@@ -339,10 +361,11 @@ export class Simulation {
       let total = 0;
       let completed = 0;
       for (const s of it.sessions.values()) {
-        total += Math.min(s.max, (2 * (s.last - s.first)) / 1000 + 60);
-        if (s.completed) completed++;
+        total += credited(s);
+        if (s.completed && this.isPlay(s)) completed++;
       }
-      const progress = progressOf(it.currentTime, it.duration);
+      const at = this.positionOf(it);
+      const progress = progressOf(at.currentTime, at.duration);
       out.set(key, {
         key,
         userId: it.userId,
@@ -351,13 +374,14 @@ export class Simulation {
         season: it.season,
         episode: it.episode,
         total,
-        currentTime: it.currentTime,
-        duration: it.duration,
+        currentTime: at.currentTime,
+        duration: at.duration,
         progress,
         finished: progress >= FINISHED_PERCENT,
         completedCount: completed,
-        positionAt: it.posAt,
+        positionAt: at.posAt,
         sessions: it.sessions.size,
+        plays: [...it.sessions.values()].filter((x) => this.isPlay(x)).length,
       });
     }
     return out;
@@ -371,10 +395,11 @@ export class Simulation {
     for (const it of this.truth.values()) {
       sessions += it.sessions.size;
       for (const s of it.sessions.values()) {
-        if (s.completed) completions++;
-        if (s.max > (2 * (s.last - s.first)) / 1000 + 60) clamped++;
+        if (s.completed && this.isPlay(s)) completions++;
+        if (s.max > credited(s)) clamped++;
       }
-      if (progressOf(it.currentTime, it.duration) >= FINISHED_PERCENT) finished++;
+      const at = this.positionOf(it);
+      if (progressOf(at.currentTime, at.duration) >= FINISHED_PERCENT) finished++;
     }
     return { items: this.truth.size, sessions, completions, finished, clamped };
   }
@@ -391,19 +416,12 @@ export class Simulation {
         mediaId: Number(mediaId),
         season: season === '' ? null : Number(season),
         episode: episode === '' ? null : Number(episode),
-        posAt: -Infinity,
-        currentTime: 0,
-        duration: 1,
         sessions: new Map(),
       };
       this.truth.set(hb.key, it);
     }
     const ct = Math.min(hb.currentTime, hb.duration);
-    if (hb.at >= it.posAt) {
-      it.posAt = hb.at;
-      it.currentTime = ct;
-      it.duration = hb.duration;
-    }
+    const seq = ++this.seq;
     const reached = progressOf(ct, hb.duration) >= FINISHED_PERCENT;
     const s = it.sessions.get(hb.sessionId);
     if (s) {
@@ -411,9 +429,23 @@ export class Simulation {
       s.first = Math.min(s.first, hb.at);
       s.last = Math.max(s.last, hb.at);
       s.completed ||= reached;
+      if (hb.at >= s.posAt) Object.assign(s, { posAt: hb.at, posSeq: seq, currentTime: ct, duration: hb.duration });
     } else {
-      it.sessions.set(hb.sessionId, { max: hb.played, first: hb.at, last: hb.at, completed: reached });
+      it.sessions.set(hb.sessionId, {
+        max: hb.played, first: hb.at, last: hb.at, completed: reached, posAt: hb.at, posSeq: seq, currentTime: ct, duration: hb.duration,
+      });
     }
+  }
+
+  private isPlay(s: TruthSession): boolean {
+    return credited(s) >= this.minPlaySeconds;
+  }
+
+  /** The item's position: the latest event among its plays, or among all its sessions while it has none. */
+  private positionOf(it: TruthItem): { posAt: number; currentTime: number; duration: number } {
+    const all = [...it.sessions.values()];
+    const plays = all.filter((s) => this.isPlay(s));
+    return (plays.length ? plays : all).reduce((a, b) => (b.posAt > a.posAt || (b.posAt === a.posAt && b.posSeq > a.posSeq) ? b : a));
   }
 
   private makeHeartbeat(v: Viewer, s: SimSession, event: string): Heartbeat {
