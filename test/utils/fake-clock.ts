@@ -43,8 +43,9 @@ export class FakeClock extends Clock {
 
   /** From now on timers fire only when `advance()` reaches them. */
   manualTimers(): this {
-    // Deadlines already set on the real monotonic clock keep their meaning.
-    if (!this.manual) this.mono = super.monotonic();
+    // Deadlines already set on the real monotonic clock keep their meaning. Whole milliseconds:
+    // with a fractional start, (m + 1000) − m can come out as 1000.0000000001.
+    if (!this.manual) this.mono = Math.ceil(super.monotonic());
     this.manual = true;
     return this;
   }
