@@ -58,6 +58,13 @@ describe('shutdown of the built server', () => {
       const local = curl!.replace(/http:\/\/localhost:\d+/, server.base);
       const response = execFileSync('bash', ['-c', `${local} -s -o /dev/null -w '%{http_code}'`]).toString();
       expect(response).toBe('202');
+      // the printed read shows what the printed text says it will (the clamp explained beside it)
+      const read = out.split('\n').find((l) => l.startsWith("curl -s '"));
+      expect(read).toBeDefined();
+      const item = JSON.parse(execFileSync('bash', ['-c', read!.replace(/http:\/\/localhost:\d+/, server.base)]).toString()) as Record<string, unknown>;
+      expect(item).toMatchObject({ mediaId: 27205, resumeAt: 600, totalPlayedSeconds: 30 });
+      expect(out).toContain(`resumeAt ${item.resumeAt} and totalPlayedSeconds ${item.totalPlayedSeconds}`);
+      expect(out).toContain('clamped to 2 × (seconds since the session');
       // a token from `npm run token` works too (same dev secret under the data directory)
       const token = execFileSync(process.execPath, [resolve('dist/src/cli/token.js'), 'cli-user'], {
         env: { PATH: process.env.PATH ?? '', PLAYTIME_DATA_DIR: dataDir },
