@@ -1,6 +1,10 @@
 import fc from 'fast-check';
 import { SignJWT } from 'jose';
-import { createTestApp, movieHeartbeat, TEST_SECRET, type TestApp } from '../utils/create-app.js';
+import request from 'supertest';
+import { signToken } from '../../src/auth/sign-token.js';
+import { createTestApp, movieHeartbeat, TEST_SECRET } from '../utils/create-app.js';
+import { ensureBuilt, startChild } from '../utils/child-server.js';
+import { createTestDatabase } from '../utils/test-database.js';
 
 /**
  * Hostile input on every route: fuzzed bodies, path segments, query strings, headers and tokens.
@@ -57,16 +61,48 @@ const ROUTES: { method: 'get' | 'post' | 'put' | 'delete'; path: (a: string, b: 
 /** HTTP clients refuse control and non-Latin-1 characters in headers: keep printable ASCII. */
 const headerSafe = (s: string) => [...s].filter((c) => c >= ' ' && c <= '~').join('');
 
-describe('hostile input', () => {
-  let t: TestApp;
+/** What the tests need of a running service. */
+interface Target {
+  http: () => ReturnType<typeof request>;
+  token: (userId: string, opts?: { admin?: boolean }) => Promise<string>;
+  close: () => Promise<void>;
+}
+
+const LIMITS = { PLAYTIME_RATE_LIMIT: '100000', PLAYTIME_IP_RATE_LIMIT: '1000000', HISTORY_WRITE_RATE_LIMIT: '100000', AUTH_FAILURE_LIMIT: '1000000' };
+
+const TARGETS: [string, () => Promise<Target>][] = [
+  ['in-process', async () => {
+    const t = await createTestApp(LIMITS);
+    return { http: t.http, token: t.token, close: () => t.close() };
+  }],
+  // The built service (`node dist/src/main.js`) as users run it, in production mode.
+  ['the built service', async () => {
+    ensureBuilt();
+    const db = await createTestDatabase();
+    const s = await startChild({ ...LIMITS, NODE_ENV: 'production', DATABASE_URL: db.url, JWT_SECRET: TEST_SECRET, LOG_LEVEL: 'warn' });
+    return {
+      http: () => request(s.base),
+      token: (userId, o = {}) => signToken(TEST_SECRET, userId, o),
+      close: async () => {
+        s.child.kill('SIGTERM');
+        await s.exit;
+        await db.drop();
+      },
+    };
+  }],
+];
+
+describe.each(TARGETS)('hostile input (%s)', (_name, start) => {
+  let t: Target;
   let attacker: string;
   const forged: string[] = [];
 
   beforeAll(async () => {
-    t = await createTestApp({ PLAYTIME_RATE_LIMIT: '100000' });
+    t = await start();
     const victim = await t.token('victim');
     await t.http().post('/v1/playtime').set('Authorization', `Bearer ${victim}`).send(movieHeartbeat({ mediaId: 550, title: SECRET_TITLE })).expect(202);
-    await t.batcher.flush();
+    // a statistics read stores the caller's pending heartbeats (SPEC §4)
+    await t.http().get('/v1/stats/me').set('Authorization', `Bearer ${victim}`).expect(200);
     attacker = await t.token('attacker');
     const header = (alg: string) => Buffer.from(JSON.stringify({ alg, typ: 'JWT' })).toString('base64url');
     const payload = Buffer.from(JSON.stringify({ sub: 'victim', roles: ['admin'], exp: 9999999999 })).toString('base64url');
@@ -77,8 +113,8 @@ describe('hostile input', () => {
       await new SignJWT({ roles: ['admin'] }).setProtectedHeader({ alg: 'HS512' }).setSubject('victim').setExpirationTime('1h').sign(new TextEncoder().encode(TEST_SECRET)),
       attacker.split('.').slice(0, 2).join('.') + '.' + 'A'.repeat(43),
     );
-  });
-  afterAll(() => t.close());
+  }, 120_000);
+  afterAll(() => t?.close());
 
   function check(res: { status: number; text: string; headers: Record<string, string> }, asAttacker: boolean) {
     expect(res.status).toBeLessThan(500);
