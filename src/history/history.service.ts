@@ -94,12 +94,15 @@ export class HistoryService {
     let shown: ReadItem[] = rows;
     let lastDbShown = rows[rows.length - 1];
     if (!after) {
-      const fresh = (await this.overlay(userId, ctx)).filter(
+      // Filters apply to the item as it is with the unflushed heartbeats: a stored row that they
+      // take out of the filter (no longer finished, say) goes too.
+      const overlaid = await this.overlay(userId, ctx);
+      const fresh = overlaid.filter(
         (i) => (!q.mediaType || i.mediaType === q.mediaType) && (q.finished === undefined || this.isFinished(i, ctx) === q.finished),
       );
-      if (fresh.length) {
-        const freshKeys = new Set(fresh.map(itemKeyString));
-        shown = [...fresh, ...rows.filter((r) => !freshKeys.has(itemKeyString(r)))]
+      if (overlaid.length) {
+        const overlaidKeys = new Set(overlaid.map(itemKeyString));
+        shown = [...fresh, ...rows.filter((r) => !overlaidKeys.has(itemKeyString(r)))]
           .sort((a, b) => b.lastWatchedAt - a.lastWatchedAt)
           .slice(0, q.limit);
         lastDbShown = [...shown].reverse().find((i): i is ListedItem => 'cursor' in i) ?? lastDbShown;
