@@ -1,3 +1,10 @@
+/*
+ * Past ~300 lines on purpose: every history read (item, list, continue watching, export) and
+ * write (watched, hide, delete) goes through one read context (the user's thresholds, their
+ * unflushed heartbeats, the hide marks) and one response mapping, so that a route cannot judge
+ * finished, hidden or resumeAt differently from another. Split by route, each file would take the
+ * context and the mapping as parameters; the SQL already lives in the repositories.
+ */
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';

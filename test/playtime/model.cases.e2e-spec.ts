@@ -21,6 +21,19 @@ describe('model property: cases it found', () => {
   const beat = (slot: number, item: number, played: number, pos: number, session = 0): Beat =>
     ({ slot, item, session, sessionId: `00000001-0000-4000-8000-${String(session * 100).padStart(12, '0')}`, at: mid + slot * 60_000, playedSeconds: played, currentTime: pos, title: 'T' });
   const cat: Step[] = [0, 1, 2].map((entry) => ({ kind: 'catalog', instance: 0, entry, credits: entry === 2 ? [null, null] : [null], episodes: 2 }));
+  const send = (instance: number, beats: Beat[]): Step => ({ kind: 'send', instance, beats, single: beats.length === 1, upper: beats.map(() => false) });
+  /**
+   * `holder` takes `before`, flushed first when `stored`; `deleter` deletes item 0; `holder` takes
+   * `after` and flushes.
+   */
+  const aroundDelete = (holder: number, deleter: number, before: Beat[], after: Beat[], stored: boolean): Step[] => [
+    ...cat,
+    send(holder, before),
+    ...(stored ? [{ kind: 'flush', instance: holder } as Step] : []),
+    { kind: 'delete', instance: deleter, scope: 'item', item: 0 },
+    send(holder, after),
+    { kind: 'flush', instance: holder },
+  ];
   const cases: Record<string, Step[]> = {
     'play before an item delete, 29 s after it': [
       ...cat,
@@ -30,38 +43,14 @@ describe('model property: cases it found', () => {
       { kind: 'send', instance: 0, beats: [beat(5, 1, 65, 1167)], single: true, upper: [false] },
       { kind: 'flush', instance: 0 },
     ],
-    'B: not a play before a delete held by the other instance, a play that finishes after it': [
-      ...cat,
-      { kind: 'send', instance: 1, beats: [beat(8, 0, 21, 1302, 1)], single: true, upper: [false] },
-      { kind: 'delete', instance: 0, scope: 'item', item: 0 },
-      { kind: 'send', instance: 1, beats: [beat(10, 0, 70, 1811, 1)], single: true, upper: [false] },
-      { kind: 'flush', instance: 1 },
-    ],
-    'B2: the same, stored before the delete': [
-      ...cat,
-      { kind: 'send', instance: 1, beats: [beat(8, 0, 21, 1302, 1)], single: true, upper: [false] },
-      { kind: 'flush', instance: 1 },
-      { kind: 'delete', instance: 0, scope: 'item', item: 0 },
-      { kind: 'send', instance: 1, beats: [beat(10, 0, 70, 1811, 1)], single: true, upper: [false] },
-      { kind: 'flush', instance: 1 },
-    ],
+    'B: not a play before a delete held by the other instance, a play that finishes after it':
+      aroundDelete(1, 0, [beat(8, 0, 21, 1302, 1)], [beat(10, 0, 70, 1811, 1)], false),
+    'B2: the same, stored before the delete': aroundDelete(1, 0, [beat(8, 0, 21, 1302, 1)], [beat(10, 0, 70, 1811, 1)], true),
     // Found by the built-service run: the pending session merged the erased heartbeat's 100 % with
     // what came after the delete (84.9 %), and counted a completion.
-    'C: a short part past the finished point before a delete held by the other instance, a play short of it after': [
-      ...cat,
-      { kind: 'send', instance: 0, beats: [beat(4, 0, 3, 1050, 3)], single: true, upper: [false] },
-      { kind: 'delete', instance: 1, scope: 'item', item: 0 },
-      { kind: 'send', instance: 0, beats: [beat(9, 0, 48, 849, 3), beat(11, 0, 96, 849, 3)], single: false, upper: [false, false] },
-      { kind: 'flush', instance: 0 },
-    ],
-    'C2: the same, stored before the delete': [
-      ...cat,
-      { kind: 'send', instance: 0, beats: [beat(4, 0, 3, 1050, 3)], single: true, upper: [false] },
-      { kind: 'flush', instance: 0 },
-      { kind: 'delete', instance: 1, scope: 'item', item: 0 },
-      { kind: 'send', instance: 0, beats: [beat(9, 0, 48, 849, 3), beat(11, 0, 96, 849, 3)], single: false, upper: [false, false] },
-      { kind: 'flush', instance: 0 },
-    ],
+    'C: a short part past the finished point before a delete held by the other instance, a play short of it after':
+      aroundDelete(0, 1, [beat(4, 0, 3, 1050, 3)], [beat(9, 0, 48, 849, 3), beat(11, 0, 96, 849, 3)], false),
+    'C2: the same, stored before the delete': aroundDelete(0, 1, [beat(4, 0, 3, 1050, 3)], [beat(9, 0, 48, 849, 3), beat(11, 0, 96, 849, 3)], true),
     // Found by CI's built-service run: the stored row said finished, the unflushed heartbeats took
     // the item back to 76 %, and ?finished=true still listed the stored row.
     'D: a stored finished item taken back before the finished point by unflushed heartbeats, in the finished filter': [
