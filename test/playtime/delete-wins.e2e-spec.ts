@@ -9,14 +9,24 @@ import { hb as heartbeat } from '../utils/heartbeat.js';
 import { instanceReport } from '../factories/instance.factory.js';
 import { tombstone } from '../factories/tombstone.factory.js';
 import { closeAll, twoInstances } from '../utils/two-instances.js';
+import { until } from '../utils/until.js';
 
 const hb = (over: Partial<Heartbeat> = {}): Heartbeat => heartbeat({ currentTime: 500, totalDuration: 8000, ...over });
 
 /**
  * "Delete wins" with two instances on one database: B holds heartbeats unflushed, the delete goes
  * to A. Receipt times come from each instance's clock, set by hand.
+ *
+ * The scenarios run twice: with pruning only when a test calls it, and with both instances
+ * pruning every 20 ms. In the second run each delete is followed by a few pruning rounds before
+ * the test goes on, and each test ends by letting pruning take every tombstone of its user: the
+ * answers must not change, so pruning never lets deleted data come back.
  */
-describe('delete wins across instances', () => {
+describe.each([
+  { pruning: 'only when called', env: { TOMBSTONE_PRUNE_INTERVAL_MS: '0' } },
+  { pruning: 'every 20 ms on both instances', env: { TOMBSTONE_PRUNE_INTERVAL_MS: '20' } },
+])('delete wins across instances (pruning $pruning)', ({ env }) => {
+  const pruning = env.TOMBSTONE_PRUNE_INTERVAL_MS !== '0';
   let a: TestApp;
   let b: TestApp;
   let n = 0;
@@ -24,14 +34,34 @@ describe('delete wins across instances', () => {
   const auth = async (t: TestApp) => ({ Authorization: `Bearer ${await t.token(user)}` });
   const tombstones = async () =>
     Number((await a.db.query(`SELECT count(*)::int AS n FROM history_tombstones WHERE user_id = $1`, [user])).rows[0].n);
+  /** After a delete: with pruning on, several pruning rounds pass before the test goes on. */
+  const settle = () => (pruning ? new Promise((r) => setTimeout(r, 100)) : Promise.resolve());
+  /** What the user can read: the export (items, sessions, hourly statistics) and the items. */
+  const readable = async () => {
+    const { exportedAt, ...exported } = (await a.http().get('/v1/history/export').set(await auth(a)).expect(200)).body;
+    expect(typeof exportedAt).toBe('string');
+    return { exported, items: (await b.http().get('/v1/history').set(await auth(b)).expect(200)).body };
+  };
 
   beforeAll(async () => {
-    [a, b] = await twoInstances({ TOMBSTONE_PRUNE_INTERVAL_MS: '0' });
+    [a, b] = await twoInstances({ TOMBSTONE_PRUNE_INTERVAL_MS: '0', ...env });
   });
   afterAll(() => closeAll(b, a));
   beforeEach(() => {
     user = `dw-${++n}`;
     b.clock.set(a.clock.now());
+  });
+  afterEach(async () => {
+    if (!pruning) return;
+    await Promise.all([a.batcher.flush(), b.batcher.flush()]);
+    const before = await readable();
+    // Both instances now hold nothing older than their next report: every tombstone may go.
+    a.clock.advance(1000);
+    b.clock.set(a.clock.now());
+    await Promise.all([a.app.get(IngestRegistry).report(), b.app.get(IngestRegistry).report()]);
+    await until('pruning to take this user\'s tombstones', async () => (await tombstones()) === 0, 10_000, 20);
+    await Promise.all([a.batcher.flush(), b.batcher.flush()]);
+    expect(await readable()).toEqual(before);
   });
 
   it('a session that goes on after the delete counts only what came after it, though B merged both parts', async () => {
@@ -41,6 +71,7 @@ describe('delete wins across instances', () => {
     await b.batcher.accept(user, [hb({ sessionId, mediaId: 70, playedSeconds: 1800 })]);
     a.clock.set(b.clock.now() + 5000);
     await a.http().delete('/v1/history/movie/70').set(await auth(a)).expect(404); // nothing stored yet, nothing pending on A
+    await settle();
     expect(await tombstones()).toBe(1); // B may hold data received before the delete
     b.clock.set(a.clock.now() + 5000);
     await b.batcher.accept(user, [hb({ sessionId, mediaId: 70, playedSeconds: 1810 })]);
@@ -69,6 +100,7 @@ describe('delete wins across instances', () => {
     await b.batcher.accept(user, [hb({ sessionId, mediaId: 71, playedSeconds: 600 })]);
     a.clock.set(b.clock.now() + 1000);
     await a.http().delete('/v1/history/movie/71').set(await auth(a)).expect(204);
+    await settle();
     await b.batcher.flush();
     await a.http().get('/v1/history/movie/71').set(await auth(a)).expect(404);
   });
@@ -80,6 +112,7 @@ describe('delete wins across instances', () => {
     await b.batcher.accept(user, [hb({ sessionId, mediaId: 72, playedSeconds: 60 })]);
     a.clock.set(b.clock.now() + 1000);
     await a.http().delete('/v1/history').set(await auth(a)).expect(204);
+    await settle();
     await b.batcher.flush();
 
     const exported = await a.http().get('/v1/history/export').set(await auth(a)).expect(200);
@@ -103,8 +136,30 @@ describe('delete wins across instances', () => {
     await a.batcher.accept(user, [hb({ mediaId: 74, playedSeconds: 5 }), hb({ mediaId: 75, playedSeconds: 6 })]);
     await a.batcher.flush();
     await a.http().delete('/v1/history/movie/74').set(await auth(a)).expect(204);
+    await settle();
     const exported = await a.http().get('/v1/history/export').set(await auth(a)).expect(200);
     expect(exported.body.sessions.map((s: { mediaId: number }) => s.mediaId)).toEqual([75]);
+  });
+
+});
+
+/** Pruning itself, called by hand (no background pruning) so each step can be checked. */
+describe('pruning delete bookkeeping', () => {
+  let a: TestApp;
+  let b: TestApp;
+  let n = 0;
+  let user: string;
+  const auth = async (t: TestApp) => ({ Authorization: `Bearer ${await t.token(user)}` });
+  const tombstones = async () =>
+    Number((await a.db.query(`SELECT count(*)::int AS n FROM history_tombstones WHERE user_id = $1`, [user])).rows[0].n);
+
+  beforeAll(async () => {
+    [a, b] = await twoInstances({ TOMBSTONE_PRUNE_INTERVAL_MS: '0' });
+  });
+  afterAll(() => closeAll(b, a));
+  beforeEach(() => {
+    user = `prune-${++n}`;
+    b.clock.set(a.clock.now());
   });
 
   it('pruning keeps a tombstone while an instance may hold older data, and drops it once none can', async () => {
