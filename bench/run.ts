@@ -3,12 +3,12 @@
  *
  * Separate processes: PostgreSQL (embedded, unless DATABASE_URL), the built service
  * (dist/src/main.js), the load generator (dist/bench/loadgen.js), the bare Fastify reference,
- * the raw-SQL reference and the read load generator. This process only orchestrates, samples
+ * the raw-SQL reference, the read load generator and the history import (dist/src/cli/import.js). This process only orchestrates, samples
  * counters and writes bench/results/latest.{md,json} and p99-latency.svg.
  *
  * Options: --smoke (tiny, a few seconds of load; targets reported, only accuracy enforced),
  * --cpu-prof (the services write CPU profiles to .data/bench-artifacts/profiles/),
- * --only=batched,write-through,single-ip,two-workers,bare,nest,raw,read (a subset, for investigating),
+ * --only=batched,write-through,single-ip,two-workers,bare,nest,raw,read,import (a subset, for investigating),
  * --keep-data (keep the bench databases: the embedded cluster in .data/bench, or the
  * playtime_bench_* databases of DATABASE_URL),
  * --log-level=<level> (the services' LOG_LEVEL, default warn),
@@ -31,7 +31,8 @@ import { migrateDatabase } from '../src/database/run-migrations.js';
 import { signToken } from '../src/auth/sign-token.js';
 import { FULL, SMOKE, TARGETS, type BenchConfig, type Step } from './lib/config.js';
 import { renderChart, renderMarkdown } from './lib/report.js';
-import type { BenchResults, Deltas, ModeResult, ReadRouteResult, ReferenceResult, StepResult, TargetResult } from './lib/results.js';
+import type { BenchResults, Deltas, ModeResult, ReadRouteResult, ReferenceResult, StepResult, StorageResult, TargetResult } from './lib/results.js';
+import { measureImport } from './lib/import-measure.js';
 import { seedReadData } from './lib/read-seed.js';
 import { IpcClient, allProcessesCpu, cpuDelta, cpuMs, killAllChildren, machineCpuMs, processTree, rssSampler, sleep, spawnNode, stopChild, tail, waitExit } from './lib/util.js';
 import { freePort } from '../test/utils/child-server.js';
@@ -61,7 +62,7 @@ const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
 const option = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const cfg: BenchConfig = flag('smoke') ? SMOKE : FULL;
-const ALL_PARTS = 'batched,write-through,single-ip,two-workers,bare,nest,raw,read';
+const ALL_PARTS = 'batched,write-through,single-ip,two-workers,bare,nest,raw,read,import';
 const only = new Set((option('only') ?? ALL_PARTS).split(','));
 const fullRun = only.size === ALL_PARTS.split(',').length;
 /** --scale=0.3: every step that much shorter (for investigating, never for published figures). */
@@ -666,6 +667,35 @@ async function runReads(db: Database, secret: string): Promise<BenchResults['rea
  * of an earlier full run), or --baseline=<file>. Refresh it by running the earlier version's
  * `npm run bench` on the same machine, so that the ≥ 2× target compares like with like.
  */
+/**
+ * Bytes on disk per hour watched, table by table (heap, indexes and TOAST: pg_total_relation_size)
+ * in the batched run's database after its final flush. An hour watched is an hour of
+ * `total_played_s` stored, so the figures hold for this audience's sessions (a few minutes to a
+ * few hours each, a heartbeat every 10 s).
+ */
+async function measureStorage(url: string): Promise<StorageResult> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const totals = (await c.query(
+      `SELECT coalesce(sum(total_played_s), 0)::float8 / 3600 AS hours, count(DISTINCT user_id)::int AS viewers,
+              (SELECT count(*) FROM watch_sessions)::int AS sessions FROM watch_history`,
+    )).rows[0] as { hours: number; viewers: number; sessions: number };
+    const names = (await c.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'migrations' ORDER BY 1`)).rows as { tablename: string }[];
+    const tables: StorageResult['tables'] = [];
+    for (const { tablename } of names) {
+      const id = pg.escapeIdentifier(tablename);
+      const { rows } = await c.query(`SELECT (SELECT count(*) FROM ${id})::int AS rows, pg_total_relation_size($1::regclass)::float8 AS bytes`, [id]);
+      const { rows: n, bytes } = rows[0] as { rows: number; bytes: number };
+      tables.push({ table: tablename, rows: n, bytes, bytesPerViewerHour: totals.hours > 0 ? bytes / totals.hours : 0 });
+    }
+    tables.sort((x, y) => y.bytes - x.bytes);
+    return { viewerHours: totals.hours, viewers: totals.viewers, sessions: totals.sessions, tables };
+  } finally {
+    await c.end();
+  }
+}
+
 async function readBaseline(): Promise<(ReadRouteResult & { from: string }) | null> {
   const file = resolve(option('baseline') ?? join(ROOT, 'bench', 'results', 'baseline.json'));
   try {
@@ -709,6 +739,14 @@ function targetsOf(r: BenchResults): TargetResult[] {
   // Faster but not at a lower p99 is not the target.
   if (cw && before && cw.p99 >= before.p99) t[t.length - 1].pass = false;
   check('flush rows/s ÷ raw upsert rows/s', r.ratios.flush, '>=', TARGETS.flushRatioMin);
+  const imp = r.import?.at(-1);
+  check(
+    `history import docs/s ÷ COPY rows/s${imp ? ` (${imp.documents.toLocaleString('en-US')} documents)` : ''}`,
+    imp?.ratio ?? null,
+    '>=',
+    TARGETS.importRatioMin,
+    imp?.sessionsIndexedRatio != null ? `the play rows alone into watch_sessions with its indexes reach ${imp.sessionsIndexedRatio.toFixed(2)} of the COPY` : undefined,
+  );
   const diffs = [r.modes.batched, r.modes['write-through'], r.singleIp, r.twoWorkers ?? null]
     .map((m) => m?.verify?.differences)
     .filter((d): d is number => d !== undefined);
@@ -812,6 +850,16 @@ async function main(): Promise<number> {
   if (only.has('nest')) await attempt('Nest on Fastify', async () => void (results.nest = await runReference('nest', secret, clockStart)));
   if (record && results.modes.batched) await attempt('raw upsert', async () => void (results.raw = await runRaw(db, record)));
   if (only.has('read')) await attempt('reads', async () => void (results.reads = await runReads(db, secret)));
+  if (results.modes.batched?.verify) await attempt('storage', async () => void (results.storage = await measureStorage(db.url('playtime_bench_batched'))));
+  if (only.has('import')) {
+    await attempt('import', async () => {
+      results.import = [];
+      for (const documents of cfg.import.sizes) {
+        const url = await freshDatabase(db, `playtime_bench_import_${documents}`);
+        results.import.push(await measureImport({ url, documents, users: cfg.import.users, workDir: tmp, log }));
+      }
+    });
+  }
 
   const b = results.modes.batched;
   const w = results.modes['write-through'];

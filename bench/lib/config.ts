@@ -26,6 +26,8 @@ export interface BenchConfig {
   /** The references (bare Fastify, Nest) at the key step's offered load, for CPU per request. */
   refPacedMs: number;
   read: { users: number; perUser: number; movies: number; sample: number; durationMs: number; connections: number };
+  /** The import section: documents per size, and how many users they belong to. */
+  import: { sizes: number[]; users: number };
   /** Targets are checked (exit status) only in the full run; accuracy always. */
   enforceTargets: boolean;
   seed: number;
@@ -50,6 +52,7 @@ export const FULL: BenchConfig = {
   bareDurationMs: 15_000,
   refPacedMs: 10_000,
   read: { users: 100_000, perUser: 10, movies: 5, sample: 20_000, durationMs: 10_000, connections: 32 },
+  import: { sizes: [100_000, 1_000_000], users: 100_000 },
   enforceTargets: true,
   seed: 20251124,
 };
@@ -69,6 +72,7 @@ export const SMOKE: BenchConfig = {
   bareDurationMs: 2_000,
   refPacedMs: 2_000,
   read: { users: 1_000, perUser: 10, movies: 5, sample: 200, durationMs: 1_000, connections: 8 },
+  import: { sizes: [2_000], users: 500 },
   enforceTargets: false,
   seed: 20251124,
 };
@@ -83,4 +87,5 @@ export const TARGETS = {
   singleIpRatioMin: 0.9,
   continueWatchingRatioMin: 2,
   twoWorkersRatioMin: 1.5,
+  importRatioMin: 0.3,
 };

@@ -1,4 +1,5 @@
-import type { BenchResults, ModeResult, StepResult } from './results.js';
+import { IMPORT_NOTES, importTable } from './import-measure.js';
+import type { BenchResults, ModeResult, StepResult, StorageResult } from './results.js';
 
 const int = (n: number | null | undefined) => (n === null || n === undefined || Number.isNaN(n) ? 'n/a' : Math.round(n).toLocaleString('en-US'));
 const ms = (n: number | null | undefined) => (n === null || n === undefined || Number.isNaN(n) ? 'n/a' : n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1));
@@ -105,6 +106,8 @@ export function renderMarkdown(r: BenchResults): string {
     const base = r.reads.baseline;
     if (base) out.push(`| baseline: GET ${base.path}, ${base.from} | ${int(base.requestsPerSec)} | ${ms(base.p50)} | ${ms(base.p99)} | ${ms(base.max)} | ${int(base.non2xx + base.errors)} | |`);
   }
+  if (r.storage) out.push('', ...storageTable(r.storage));
+  if (r.import?.length) out.push('', 'History import (SPEC §9), on fresh databases:', '', ...importTable(r.import), '', ...IMPORT_NOTES.map((n) => `- ${n}`));
   out.push('');
   out.push('Accuracy (after the final flush, every stored item against the simulation):');
   out.push('');
@@ -135,6 +138,20 @@ export function renderMarkdown(r: BenchResults): string {
     for (const e of r.errors) out.push(`- ${e}`);
   }
   return out.join('\n') + '\n';
+}
+
+/** Bytes on disk per hour watched, per table, after the batched run. */
+function storageTable(st: StorageResult): string[] {
+  const kb = (b: number) => `${(b / 1024).toLocaleString('en', { maximumFractionDigits: 1 })} kB`;
+  const total = st.tables.reduce((a, t) => a + t.bytes, 0);
+  return [
+    `Disk used after the batched run's final flush (heap, indexes and TOAST), per hour watched: ${st.viewerHours.toLocaleString('en-US', { maximumFractionDigits: 1 })} hours watched by ${int(st.viewers)} viewers in ${int(st.sessions)} sessions:`,
+    '',
+    '| table | rows | on disk | per viewer-hour |',
+    '|---|---:|---:|---:|',
+    ...st.tables.filter((t) => t.rows > 0 || t.bytes > 16_384).map((t) => `| \`${t.table}\` | ${int(t.rows)} | ${kb(t.bytes)} | ${kb(t.bytesPerViewerHour)} |`),
+    `| all tables | | ${kb(total)} | ${kb(st.viewerHours > 0 ? total / st.viewerHours : 0)} |`,
+  ];
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { ImportSizeResult } from './import-measure.js';
 import type { LatencySummary } from './util.js';
 import type { VerifyResult } from '../loadgen.js';
 import type { RawResult } from '../raw-upsert.js';
@@ -145,7 +146,20 @@ export interface BenchResults {
     /** Continue watching requests/s ÷ the baseline's. */
     continueWatching?: number | null;
   };
+  /** The history import (SPEC §9) against its ceilings, one row per size. */
+  import?: ImportSizeResult[] | null;
+  /** Bytes on disk per viewer-hour, after the batched run's final flush. */
+  storage?: StorageResult | null;
   targets: TargetResult[];
   accuracyPass: boolean;
   errors: string[];
+}
+
+/** What each table holds after the batched run, per hour of watching it recorded. */
+export interface StorageResult {
+  /** Hours watched as stored: sum(total_played_s) of watch_history ÷ 3600. */
+  viewerHours: number;
+  viewers: number;
+  sessions: number;
+  tables: { table: string; rows: number; bytes: number; bytesPerViewerHour: number }[];
 }
