@@ -37,8 +37,26 @@ const PATHS: Record<ReadRun['route'], string> = {
   stats: '/v1/stats/me',
 };
 
+/**
+ * Continue watching's items per answer for up to 50 sampled users, before the run: a route that
+ * answers nothing is cheap, so a seed it no longer reads from would make the figures meaningless.
+ */
+async function itemsPerAnswer(): Promise<number> {
+  const c = cfg!;
+  const probe = sample.slice(0, 50);
+  let items = 0;
+  for (const who of probe) {
+    const res = await fetch(`${c.base}${PATHS['continue-watching']}?limit=20`, { headers: { authorization: who.auth } });
+    if (!res.ok) throw new Error(`continue watching answered ${res.status} during the probe`);
+    items += ((await res.json()) as { items: unknown[] }).items.length;
+  }
+  return items / probe.length;
+}
+
 async function run(r: ReadRun): Promise<ReadResult> {
   const c = cfg!;
+  const perAnswer = r.route === 'continue-watching' ? await itemsPerAnswer() : undefined;
+  if (perAnswer === 0) throw new Error('continue watching answered no items for the sampled users: the seed does not give it anything to read');
   const res = await autocannon({
     url: c.base,
     connections: r.connections,
@@ -71,6 +89,7 @@ async function run(r: ReadRun): Promise<ReadResult> {
     non2xx: res.non2xx,
     errors: res.errors,
     statuses,
+    itemsPerAnswer: perAnswer,
   };
 }
 

@@ -5,6 +5,7 @@ import type pg from 'pg';
  * `perUser` history items each (first `movies` of them movies, the rest tv episodes), one hourly
  * statistics bucket per item, and a catalogue the items point at (so continue-watching can offer
  * next episodes). Deterministic: user `r<u>` has the movies 1 + (u + k·997) mod 5000, k < movies.
+ * Every item was played (`has_play`): continue watching leaves out items without a play (SPEC §7).
  *
  * The secondary indexes of watch_history and watch_buckets are dropped during the load and built
  * again from their own definitions (pg_get_indexdef), which is much faster than maintaining them
@@ -45,9 +46,9 @@ export async function seedReadData(client: pg.Client, users: number, perUser: nu
   await client.query(`
     INSERT INTO watch_history (user_id, media_type, media_id, season_number, episode_number, title, current_time_s,
                                total_duration_s, progress, finished, completed_count, total_played_s, position_at,
-                               first_watched_at, last_watched_at)
+                               first_watched_at, last_watched_at, has_play)
     SELECT 'r' || u, t.media_type, t.media_id, t.season, t.episode, t.title, t.dur * t.p / 100.0, t.dur, t.p, t.p >= 90,
-           (t.p >= 90)::int, t.dur * t.p / 100.0, t.at, t.at - interval '2 hours', t.at
+           (t.p >= 90)::int, t.dur * t.p / 100.0, t.at, t.at - interval '2 hours', t.at, true
     FROM generate_series(0, ${users - 1}) u
     CROSS JOIN generate_series(0, ${perUser - 1}) k
     CROSS JOIN LATERAL (

@@ -95,16 +95,17 @@ export function renderMarkdown(r: BenchResults): string {
     out.push('');
     out.push(`Reads on ${int(r.reads.seed.history)} history rows and ${int(r.reads.seed.buckets)} hourly buckets of ${int(r.reads.seed.users)} users (closed loop, autocannon):`);
     out.push('');
-    out.push('| route | requests/s | p50 (ms) | p99 (ms) | max (ms) | non-2xx | CPU µs per request: service / PostgreSQL |');
-    out.push('|---|---:|---:|---:|---:|---:|---:|');
+    out.push('| route | requests/s | p50 (ms) | p99 (ms) | max (ms) | non-2xx | CPU µs per request: service / PostgreSQL | items per answer |');
+    out.push('|---|---:|---:|---:|---:|---:|---:|---:|');
+    const items = (q: { itemsPerAnswer?: number }) => (q.itemsPerAnswer === undefined ? '' : q.itemsPerAnswer.toFixed(1));
     for (const q of r.reads.routes) {
       const c = r.reads.cpuUs?.[q.route];
-      out.push(`| GET ${q.path} | ${int(q.requestsPerSec)} | ${ms(q.p50)} | ${ms(q.p99)} | ${ms(q.max)} | ${int(q.non2xx + q.errors)} | ${c ? `${int(c.service)} / ${int(c.postgres)}` : 'n/a'} |`);
+      out.push(`| GET ${q.path} | ${int(q.requestsPerSec)} | ${ms(q.p50)} | ${ms(q.p99)} | ${ms(q.max)} | ${int(q.non2xx + q.errors)} | ${c ? `${int(c.service)} / ${int(c.postgres)}` : 'n/a'} | ${items(q)} |`);
     }
     const two = r.reads.twoWorkers;
-    if (two) out.push(`| GET ${two.path}, WEB_CONCURRENCY=2 | ${int(two.requestsPerSec)} | ${ms(two.p50)} | ${ms(two.p99)} | ${ms(two.max)} | ${int(two.non2xx + two.errors)} | |`);
+    if (two) out.push(`| GET ${two.path}, WEB_CONCURRENCY=2 | ${int(two.requestsPerSec)} | ${ms(two.p50)} | ${ms(two.p99)} | ${ms(two.max)} | ${int(two.non2xx + two.errors)} | | ${items(two)} |`);
     const base = r.reads.baseline;
-    if (base) out.push(`| baseline: GET ${base.path}, ${base.from} | ${int(base.requestsPerSec)} | ${ms(base.p50)} | ${ms(base.p99)} | ${ms(base.max)} | ${int(base.non2xx + base.errors)} | |`);
+    if (base) out.push(`| baseline: GET ${base.path}, ${base.from} | ${int(base.requestsPerSec)} | ${ms(base.p50)} | ${ms(base.p99)} | ${ms(base.max)} | ${int(base.non2xx + base.errors)} | | ${items(base)} |`);
   }
   if (r.storage) out.push('', ...storageTable(r.storage));
   if (r.import?.length) out.push('', 'History import (SPEC §9), on fresh databases:', '', ...importTable(r.import), '', ...IMPORT_NOTES.map((n) => `- ${n}`));

@@ -66,6 +66,8 @@ export interface ReadRouteResult {
   non2xx: number;
   errors: number;
   statuses: Record<string, number>;
+  /** Continue watching: items per answer, over a probe of the sampled users before the run. */
+  itemsPerAnswer?: number;
 }
 
 /** A reference server (bare Fastify, or Nest with the same route) under the same load generator. */
