@@ -44,7 +44,7 @@ describe.each([
   };
 
   beforeAll(async () => {
-    [a, b] = await twoInstances({ TOMBSTONE_PRUNE_INTERVAL_MS: '0', ...env });
+    [a, b] = await twoInstances(env);
   });
   afterAll(() => closeAll(b, a));
   beforeEach(() => {
