@@ -141,82 +141,65 @@ describe.each([
     expect(exported.body.sessions.map((s: { mediaId: number }) => s.mediaId)).toEqual([75]);
   });
 
-});
 
-/** Pruning itself, called by hand (no background pruning) so each step can be checked. */
-describe('pruning delete bookkeeping', () => {
-  let a: TestApp;
-  let b: TestApp;
-  let n = 0;
-  let user: string;
-  const auth = async (t: TestApp) => ({ Authorization: `Bearer ${await t.token(user)}` });
-  const tombstones = async () =>
-    Number((await a.db.query(`SELECT count(*)::int AS n FROM history_tombstones WHERE user_id = $1`, [user])).rows[0].n);
+  // Pruning itself, called by hand so each step can be checked (no pruning in the background).
+  if (!pruning) {
+    it('pruning keeps a tombstone while an instance may hold older data, and drops it once none can', async () => {
+      const pruneA = () => a.app.get(IngestRegistry).prune();
+      await b.batcher.accept(user, [hb({ mediaId: 76, playedSeconds: 40 })]);
+      await b.app.get(IngestRegistry).report(); // B now reports the receipt time of what it holds
+      a.clock.advance(1000);
+      b.clock.set(a.clock.now());
+      await a.http().delete('/v1/history/movie/76').set(await auth(a)).expect(404);
+      expect(await tombstones()).toBe(1);
 
-  beforeAll(async () => {
-    [a, b] = await twoInstances({ TOMBSTONE_PRUNE_INTERVAL_MS: '0' });
-  });
-  afterAll(() => closeAll(b, a));
-  beforeEach(() => {
-    user = `prune-${++n}`;
-    b.clock.set(a.clock.now());
-  });
+      // B has not flushed: its report holds the tombstone back, however often pruning runs
+      await a.app.get(IngestRegistry).report();
+      await pruneA();
+      await pruneA();
+      expect(await tombstones()).toBe(1);
+      await b.batcher.flush();
+      await a.http().get('/v1/history/movie/76').set(await auth(a)).expect(404);
 
-  it('pruning keeps a tombstone while an instance may hold older data, and drops it once none can', async () => {
-    const pruneA = () => a.app.get(IngestRegistry).prune();
-    await b.batcher.accept(user, [hb({ mediaId: 76, playedSeconds: 40 })]);
-    await b.app.get(IngestRegistry).report(); // B now reports the receipt time of what it holds
-    a.clock.advance(1000);
-    b.clock.set(a.clock.now());
-    await a.http().delete('/v1/history/movie/76').set(await auth(a)).expect(404);
-    expect(await tombstones()).toBe(1);
+      // B holds nothing older now; once it has said so, the tombstone can go and nothing comes back
+      b.clock.advance(1000);
+      a.clock.advance(1000);
+      await b.app.get(IngestRegistry).report();
+      await a.app.get(IngestRegistry).report();
+      expect((await pruneA())?.tombstones).toBeGreaterThanOrEqual(1);
+      expect(await tombstones()).toBe(0);
+      await Promise.all([a.batcher.flush(), b.batcher.flush()]);
+      await a.http().get('/v1/history/movie/76').set(await auth(a)).expect(404);
+      await b.batcher.accept(user, [hb({ mediaId: 76, playedSeconds: 3 })]);
+      await b.batcher.flush();
+      expect((await a.http().get('/v1/history/movie/76').set(await auth(a)).expect(200)).body.totalPlayedSeconds).toBe(3);
+    });
 
-    // B has not flushed: its report holds the tombstone back, however often pruning runs
-    await a.app.get(IngestRegistry).report();
-    await pruneA();
-    await pruneA();
-    expect(await tombstones()).toBe(1);
-    await b.batcher.flush();
-    await a.http().get('/v1/history/movie/76').set(await auth(a)).expect(404);
+    it('an instance not heard from for INSTANCE_LEASE_MS no longer holds pruning back', async () => {
+      const ghost = randomUUID();
+      await instanceReport(a, ghost, new Date(a.clock.now() - 90_000_000));
+      await tombstone(a, user, new Date(a.clock.now() - 3_600_000));
+      await a.app.get(IngestRegistry).report();
+      b.clock.set(a.clock.now());
+      await b.app.get(IngestRegistry).report();
+      const pruned = await a.app.get(IngestRegistry).prune();
+      expect(pruned?.instances).toBe(1);
+      expect(await tombstones()).toBe(0);
+    });
 
-    // B holds nothing older now; once it has said so, the tombstone can go and nothing comes back
-    b.clock.advance(1000);
-    a.clock.advance(1000);
-    await b.app.get(IngestRegistry).report();
-    await a.app.get(IngestRegistry).report();
-    expect((await pruneA())?.tombstones).toBeGreaterThanOrEqual(1);
-    expect(await tombstones()).toBe(0);
-    await Promise.all([a.batcher.flush(), b.batcher.flush()]);
-    await a.http().get('/v1/history/movie/76').set(await auth(a)).expect(404);
-    await b.batcher.accept(user, [hb({ mediaId: 76, playedSeconds: 3 })]);
-    await b.batcher.flush();
-    expect((await a.http().get('/v1/history/movie/76').set(await auth(a)).expect(200)).body.totalPlayedSeconds).toBe(3);
-  });
-
-  it('an instance not heard from for INSTANCE_LEASE_MS no longer holds pruning back', async () => {
-    const ghost = randomUUID();
-    await instanceReport(a, ghost, new Date(a.clock.now() - 90_000_000));
-    await tombstone(a, user, new Date(a.clock.now() - 3_600_000));
-    await a.app.get(IngestRegistry).report();
-    b.clock.set(a.clock.now());
-    await b.app.get(IngestRegistry).report();
-    const pruned = await a.app.get(IngestRegistry).prune();
-    expect(pruned?.instances).toBe(1);
-    expect(await tombstones()).toBe(0);
-  });
-
-  it('drops erased sessions once they are over (latest heartbeat more than 31 days old), and only those', async () => {
-    const old = a.clock.now() - 32 * 86_400_000;
-    await a.db.query(
-      `INSERT INTO watch_sessions (user_id, session_id, media_type, media_id, first_at, last_at, erased)
-       VALUES ($1, $2, 'movie', 1, $4, $4, true), ($1, $3, 'movie', 1, $4, $4, false), ($1, $5, 'movie', 1, $6, $6, true)`,
-      [user, randomUUID(), randomUUID(), new Date(old), randomUUID(), new Date(a.clock.now() - 86_400_000)],
-    );
-    const pruned = await a.app.get(IngestRegistry).prune();
-    expect(pruned?.sessions).toBe(1);
-    const { rows } = await a.db.query(`SELECT erased FROM watch_sessions WHERE user_id = $1 ORDER BY erased`, [user]);
-    expect(rows.map((r) => r.erased)).toEqual([false, true]);
-  });
+    it('drops erased sessions once they are over (latest heartbeat more than 31 days old), and only those', async () => {
+      const old = a.clock.now() - 32 * 86_400_000;
+      await a.db.query(
+        `INSERT INTO watch_sessions (user_id, session_id, media_type, media_id, first_at, last_at, erased)
+         VALUES ($1, $2, 'movie', 1, $4, $4, true), ($1, $3, 'movie', 1, $4, $4, false), ($1, $5, 'movie', 1, $6, $6, true)`,
+        [user, randomUUID(), randomUUID(), new Date(old), randomUUID(), new Date(a.clock.now() - 86_400_000)],
+      );
+      const pruned = await a.app.get(IngestRegistry).prune();
+      expect(pruned?.sessions).toBe(1);
+      const { rows } = await a.db.query(`SELECT erased FROM watch_sessions WHERE user_id = $1 ORDER BY erased`, [user]);
+      expect(rows.map((r) => r.erased)).toEqual([false, true]);
+    });
+  }
 });
 
 describe('tombstones on a single instance', () => {
