@@ -141,7 +141,6 @@ describe.each([
     expect(exported.body.sessions.map((s: { mediaId: number }) => s.mediaId)).toEqual([75]);
   });
 
-
   // Pruning itself, called by hand so each step can be checked (no pruning in the background).
   if (!pruning) {
     it('pruning keeps a tombstone while an instance may hold older data, and drops it once none can', async () => {
