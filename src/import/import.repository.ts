@@ -9,6 +9,10 @@ import { progressSql, reachedFinishSql } from '../watch/progress.js';
 import { userFinishedPercentSql } from '../watch/settings.js';
 import { utcDayNumber } from '../watch/time.js';
 import type { LegacyPlay } from './legacy-play.js';
+import { isRetryableDbError } from '../database/db-errors.js';
+
+/** Attempts per chunk on a deadlock, serialization failure or lock timeout. */
+const IMPORT_RETRIES = 5;
 
 /**
  * Shared locks on the UTC days whose buckets the import changes, in order, as the flush takes
@@ -150,17 +154,26 @@ export class ImportRepository {
 
   /**
    * Stores one chunk (each session id at most once) in one transaction: the users' locks in one
-   * order (as the flush and deletes take them), the days' bucket locks, then APPLY_IMPORT.
-   * Returns how many plays were new.
+   * order (as the flush and deletes take them), the days' bucket locks, then APPLY_IMPORT; again
+   * on a deadlock. Returns how many plays were new.
    */
   async apply(plays: LegacyPlay[], finishedPercent: number): Promise<number> {
     if (!plays.length) return 0;
     const { cols, users, days } = importColumns(plays);
-    return this.dataSource.transaction(async (m) => {
-      await m.query(LOCK_USERS, [users]);
-      await m.query(LOCK_DAYS, [days]);
-      const [result] = (await m.query(APPLY_IMPORT, [...cols, finishedPercent])) as { imported: number }[];
-      return result.imported;
-    });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.dataSource.transaction(async (m) => {
+          await m.query(LOCK_USERS, [users]);
+          await m.query(LOCK_DAYS, [days]);
+          const [result] = (await m.query(APPLY_IMPORT, [...cols, finishedPercent])) as { imported: number }[];
+          return result.imported;
+        });
+      } catch (err) {
+        // Writers in parallel (or a flush) can deadlock on the stale marks of rolled-up report
+        // days; the chunk rolled back whole, so it is simply written again.
+        if (attempt >= IMPORT_RETRIES || !isRetryableDbError(err)) throw err;
+        await new Promise((r) => setTimeout(r, 20 * attempt + Math.random() * 50));
+      }
+    }
   }
 }

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { ImportService, laneOf } from '../../src/import/import.service.js';
 import { WatchHoursCron } from '../../src/reporting/watch-hours.cron.js';
 import { createTestApp, movieHeartbeat, type TestApp } from '../utils/create-app.js';
 import { ensureBuilt } from '../utils/child-server.js';
@@ -50,16 +51,30 @@ describe('history import (SPEC §9)', () => {
     t.http().post('/v1/admin/history/import').set(admin).set('Content-Type', 'application/x-ndjson').send(body).expect(200);
 
   /** Everything a user sees: history, continue watching, statistics over the sample's days. */
-  const reads = async (user: string) => {
+  const reads = async (user: string, from = '2026-11-10', to = '2026-11-30') => {
     const h = await as(user);
     return {
       history: (await t.http().get('/v1/history').query({ limit: 100 }).set(h).expect(200)).body,
       cw: (await t.http().get('/v1/history/continue-watching').set(h).expect(200)).body,
-      stats: (await t.http().get('/v1/stats/me').query({ from: '2026-11-10', to: '2026-11-30' }).set(h).expect(200)).body,
+      stats: (await t.http().get('/v1/stats/me').query({ from, to }).set(h).expect(200)).body,
     };
   };
-  const report = async () =>
-    (await t.http().get('/v1/admin/reports/watch-hours').query({ from: '2026-11-10', to: '2026-11-30', groupBy: 'media' }).set(admin).expect(200)).body;
+  const report = async (from = '2026-11-10', to = '2026-11-30') =>
+    (await t.http().get('/v1/admin/reports/watch-hours').query({ from, to, groupBy: 'media' }).set(admin).expect(200)).body;
+
+  /** What an import left for the users of a prefix, without the prefix: comparable across prefixes. */
+  const dump = async (prefix: string) => {
+    const q = async (sql: string) => (await t.db.query(sql, [`${prefix}%`, prefix])).rows;
+    return {
+      history: await q(`SELECT replace(user_id, $2, '') u, media_type, media_id, season_number, episode_number, title, current_time_s, total_duration_s, progress,
+                                 finished, completed_count, total_played_s, position_at, first_watched_at, last_watched_at, has_play
+                          FROM watch_history WHERE user_id LIKE $1 ORDER BY 1, 2, 3, 4, 5`),
+      sessions: await q(`SELECT replace(user_id, $2, '') u, media_type, media_id, season_number, episode_number, credited_s, first_at, current_time_s, completed, is_play, counted
+                           FROM watch_sessions WHERE user_id LIKE $1 ORDER BY 1, 2, 3, 4, 5, 7, 6`),
+      buckets: await q(`SELECT replace(user_id, $2, '') u, hour, media_type, media_id, season_number, episode_number, seconds, completions
+                          FROM watch_buckets WHERE user_id LIKE $1 ORDER BY 1, 2, 3, 4, 5, 6`),
+    };
+  };
 
   beforeAll(async () => {
     t = await createTestApp();
@@ -106,15 +121,25 @@ describe('history import (SPEC §9)', () => {
   });
 
   it('changes nothing when the same file is imported again', async () => {
-    const before = { ana: await reads('legacy-ana'), ben: await reads('legacy-ben'), report: await report() };
+    // On its own, whatever ran before: the sample under users of its own, a month earlier (so the
+    // other tests' reports do not see it), imported, one of its days rolled up.
+    const sample = readFileSync(SAMPLE, 'utf8').replaceAll('"legacy-', '"again-legacy-').replaceAll('"2026-11-', '"2026-10-');
+    expect((await importNdjson(sample)).body).toMatchObject({ imported: 5, unchanged: 0, rejected: 1 });
+    await t.http().post('/v1/admin/reports/rollup').query({ date: '2026-10-15' }).set(admin).expect(200);
+    const october = ['2026-10-10', '2026-10-31'] as const;
+    const snapshot = async () => ({ ana: await reads('again-legacy-ana', ...october), ben: await reads('again-legacy-ben', ...october), report: await report(...october) });
+    const before = await snapshot();
+    expect(before.ana.history.items).toHaveLength(4);
+    expect(before.ana.stats.totalSeconds).toBeGreaterThan(0);
+    expect(before.report.rows.length).toBeGreaterThan(0);
     const counts = async () => (await t.db.query(`SELECT (SELECT count(*) FROM watch_sessions) s, (SELECT count(*) FROM watch_buckets) b, (SELECT sum(seconds) FROM watch_buckets) x`)).rows[0];
     const rowsBefore = await counts();
-    const res = await importNdjson(readFileSync(SAMPLE, 'utf8'));
+    const res = await importNdjson(sample);
     expect(res.body).toMatchObject({ imported: 0, unchanged: 5, rejected: 1 });
     expect(await counts()).toEqual(rowsBefore);
-    expect({ ana: await reads('legacy-ana'), ben: await reads('legacy-ben'), report: await report() }).toEqual(before);
+    expect(await snapshot()).toEqual(before);
     // the rolled-up day stayed rolled up: nothing was added to it
-    const { rows } = await t.db.query(`SELECT finished_at FROM report_runs WHERE job = 'watch-hours' AND period = '2026-11-15'`);
+    const { rows } = await t.db.query(`SELECT finished_at FROM report_runs WHERE job = 'watch-hours' AND period = '2026-10-15'`);
     expect(rows[0].finished_at).not.toBeNull();
   });
 
@@ -152,23 +177,38 @@ describe('history import (SPEC §9)', () => {
     expect((await importNdjson(ndjson(halves.slice(0, 1234)))).body).toMatchObject({ imported: 1234 });
     expect((await importNdjson(ndjson(halves))).body).toMatchObject({ imported: 2500 - 1234, unchanged: 1234 });
 
-    const dump = async (prefix: string) => {
-      const q = async (sql: string) => (await t.db.query(sql, [`${prefix}%`, prefix])).rows;
-      return {
-        history: await q(`SELECT replace(user_id, $2, '') u, media_type, media_id, season_number, episode_number, title, current_time_s, total_duration_s, progress,
-                                   finished, completed_count, total_played_s, position_at, first_watched_at, last_watched_at, has_play
-                            FROM watch_history WHERE user_id LIKE $1 ORDER BY 1, 2, 3, 4, 5`),
-        sessions: await q(`SELECT replace(user_id, $2, '') u, media_type, media_id, season_number, episode_number, credited_s, first_at, current_time_s, completed, is_play, counted
-                             FROM watch_sessions WHERE user_id LIKE $1 ORDER BY 1, 2, 3, 4, 5, 7, 6`),
-        buckets: await q(`SELECT replace(user_id, $2, '') u, hour, media_type, media_id, season_number, episode_number, seconds, completions
-                            FROM watch_buckets WHERE user_id LIKE $1 ORDER BY 1, 2, 3, 4, 5, 6`),
-      };
-    };
     const a = await dump('clean-');
     const b = await dump('halves-');
     expect(a.history.length).toBeGreaterThan(50);
     expect(a.sessions).toHaveLength(2500);
     expect(b).toEqual(a);
+  });
+
+  it('writes in parallel lanes by user, several chunks each, and ends equal to one writer', async () => {
+    const now = t.clock.now();
+    const service = t.app.get(ImportService);
+    // Pairs of documents of one item at the same instant lead: only their order in the file
+    // decides the position (the second's), so a user's documents must stay in order across lanes.
+    const tie = (prefix: string, mediaId: number, currentTime: number, played: number): Doc => ({
+      userId: `${prefix}6`, mediaType: 'movie', mediaId, progress: 0, currentTime, totalDuration: 7200,
+      totalPlayedSeconds: played, finished: false, lastWatchedAt: new Date(now - DAY_MS).toISOString(), title: 'Tie',
+    });
+    const ties = (prefix: string) => [96000, 96001, 96002, 96003, 96004, 96005].flatMap((m) => [tie(prefix, m, 100, 500), tie(prefix, m, 4000, 600)]);
+    const incoming = (prefix: string) => [...ties(prefix), ...generated(prefix, 2500, now)].map((value, i) => ({ line: i + 1, value }));
+    const lanes = new Set(Array.from({ length: 7 }, (_, u) => laneOf(`lane3-${u}`, 3)));
+    expect(lanes.size).toBeGreaterThan(1); // the users really spread over lanes
+    const one = await service.importDocuments(incoming('lane1-'), undefined, { writers: 1, chunkSize: 97 });
+    const three = await service.importDocuments(incoming('lane3-'), undefined, { writers: 3, chunkSize: 97 });
+    expect(one).toEqual({ imported: 2512, unchanged: 0, rejected: 0, errors: [] });
+    expect(three).toEqual(one);
+    const a = await dump('lane1-');
+    expect(a.sessions).toHaveLength(2512);
+    const tied = a.history.filter((h) => h.media_id >= 96000);
+    expect(tied.map((h) => [h.current_time_s, h.total_played_s])).toEqual(Array(6).fill([4000, 1100]));
+    expect(await dump('lane3-')).toEqual(a);
+    // and again, in parallel: nothing changes
+    expect(await service.importDocuments(incoming('lane3-'), undefined, { writers: 3, chunkSize: 97 })).toMatchObject({ imported: 0, unchanged: 2512 });
+    expect(await dump('lane3-')).toEqual(a);
   });
 
   it('takes a JSON array body (parsed, or streamed as NDJSON content), and keeps a later live position', async () => {
@@ -202,9 +242,9 @@ describe('history import (SPEC §9)', () => {
     const database = await createTestDatabase();
     try {
       const env = { PATH: process.env.PATH ?? '', DATABASE_URL: database.url, NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(40) };
-      const cli = async () => {
+      const cli = async (...flags: string[]) => {
         try {
-          await run(process.execPath, ['dist/src/cli/import.js', SAMPLE], { env });
+          await run(process.execPath, ['dist/src/cli/import.js', ...flags, SAMPLE], { env });
           return { code: 0, stdout: '', stderr: '' };
         } catch (err) {
           const e = err as { code: number; stdout: string; stderr: string };
@@ -218,6 +258,11 @@ describe('history import (SPEC §9)', () => {
       expect(first.stderr).toMatch(/documents\/s/);
       const second = await cli();
       expect(JSON.parse(second.stdout)).toMatchObject({ imported: 0, unchanged: 5, rejected: 1 });
+      const parallel = await cli('--writers=3');
+      expect(JSON.parse(parallel.stdout)).toMatchObject({ imported: 0, unchanged: 5, rejected: 1 });
+      const bad = await cli('--writers=0');
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain('--writers must be a whole number from 1 to 8');
       const db = new pg.Client({ connectionString: database.url });
       await db.connect();
       const { rows } = await db.query(`SELECT user_id, count(*)::int n, sum(total_played_s)::float8 s FROM watch_history GROUP BY 1 ORDER BY 1`);
