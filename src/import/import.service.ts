@@ -78,7 +78,7 @@ export class ImportService {
         for (const e of parsed.errors) if (result.errors.length < MAX_REPORTED_ERRORS) result.errors.push(e);
         continue;
       }
-      const lane = lanes[writers === 1 ? 0 : laneOf(parsed.play.userId, writers)];
+      const lane = lanes[laneOf(parsed.play.userId, writers)];
       // the same document twice in one chunk: the second finds the first (as in a later chunk)
       if (lane.sessionIds.has(parsed.play.sessionId)) {
         result.unchanged += 1;
