@@ -6,7 +6,8 @@
  * Options: --hot (one viewer from one address, both limits raised: the hot-key case; otherwise
  * many viewers behind a proxy, as in the benchmark), --read=continue-watching|resume|stats (a read
  * route instead, on the benchmark's 1M-row read data: seeded first, ~1 min, unless
- * --database-url=<url> names a database seeded by `npm run bench -- --only=read --keep-data`), --duration=<s> (15), --connections=<n> (32),
+ * --database-url=<url> names a database seeded by `npm run bench -- --only=read --keep-data`; --sample=<n>: how many of its users the
+ * requests pick from, 20,000 as in the benchmark), --duration=<s> (15), --connections=<n> (32),
  * --workers=<n> (WEB_CONCURRENCY, 1; the profile is then one per process), --log-level=<level>
  * (warn), --top=<n> (25). Writes .data/bench-artifacts/profiles/<name>.cpuprofile and summary.md.
  */
@@ -44,6 +45,7 @@ const logLevel = option('log-level', 'warn');
 const top = Number(option('top', '25'));
 const readRoute = args.find((a) => a.startsWith('--read='))?.slice(7) as ReadRun['route'] | undefined;
 const databaseUrl = args.find((a) => a.startsWith('--database-url='))?.slice(15);
+const readSample = Number(option('sample', String(FULL.read.sample)));
 const VIEWERS = 20_000;
 
 const log = (line: string) => console.log(`[profile ${new Date().toISOString().slice(11, 19)}] ${line}`);
@@ -94,7 +96,7 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 100));
     }
     const loadName = readRoute
-      ? `GET ${readRoute} as random ones of ${FULL.read.sample.toLocaleString('en-US')} seeded users (autocannon)`
+      ? `GET ${readRoute} as random ones of ${readSample.toLocaleString('en-US')} seeded users (autocannon)`
       : hot
         ? 'one viewer from one address, both limits raised (autocannon, one fixed body)'
         : `${VIEWERS.toLocaleString('en-US')} viewers behind a proxy (each with its own X-Forwarded-For), closed loop`;
@@ -111,7 +113,7 @@ async function main(): Promise<void> {
     if (readRoute) {
       const rl = spawnNode(join(HERE, 'read-load.js'), [], { env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production' }, logFile: lgLog, ipc: true, cwd: tmp });
       const ipc = new IpcClient(rl);
-      await ipc.call('init', { base, secret, users: FULL.read.users, sample: FULL.read.sample, movies: FULL.read.movies }, 120_000);
+      await ipc.call('init', { base, secret, users: FULL.read.users, sample: readSample, movies: FULL.read.movies }, 120_000);
       await ipc.call('run', { route: readRoute, durationMs: 3000, connections }, 60_000);
       cpu0 = treeCpuMs(svc.pid!);
       from = performance.now() - spawnedAt;

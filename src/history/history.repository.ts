@@ -11,36 +11,86 @@ import { itemKeyString, sessionKeyString, showKeyString, type ItemKey, type Medi
 import { LOCK_IDS, userLockKeySql } from '../watch/lock-ids.js';
 import type { StoredItem, StoredSession } from '../watch/overlay.js';
 import { creditsStartSql } from '../watch/credits.js';
+import { Prepared } from '../database/prepared.js';
+import { USER_SETTINGS_COLUMNS, userContinueWatchingDaysSql, type UserSettingsRow } from '../watch/settings.js';
 import { DELETE_HIDDEN, factsOf, keyFactsSql, type KeyFacts } from './curation.repository.js';
 import { catalogTitleSql, itemTitleSql } from '../watch/title.js';
 
 export type { KeyFacts } from './curation.repository.js';
 
 /** Columns of a history item; the title is the title rule's (src/watch/title.ts), as in reports and statistics. */
-const ITEM_SELECT = `
+const itemSelect = (extraColumns = '') => `
   SELECT h.id, h.user_id, h.media_type, h.media_id, h.season_number, h.episode_number,
          ${itemTitleSql('h.media_type', 'h.media_id')} AS title, h.current_time_s, h.total_duration_s, h.progress, h.finished,
          h.completed_count, h.total_played_s, h.position_at, h.last_watched_at, h.has_play,
          ${keyFactsSql('h.user_id', 'h')},
-         h.last_watched_at::text AS cursor_at
+         h.last_watched_at::text AS cursor_at${extraColumns}
   FROM watch_history h`;
+const ITEM_SELECT = itemSelect();
+
+/**
+ * The catalogue's episode after (season, episode) of a show: the next one in the season, else the
+ * next season's first; specials (season 0) lead on only from specials.
+ */
+const nextEpisodeSql = (show: string, season: string, episode: string) => `
+    SELECT ce.season_number, ce.episode_number, ce.runtime_seconds
+    FROM catalog_episodes ce
+    WHERE ce.media_id = ${show}
+      AND (ce.season_number, ce.episode_number) > (${season}, ${episode})
+      AND (ce.season_number > 0 OR ${season} = 0)
+    ORDER BY ce.season_number, ce.episode_number
+    LIMIT 1`;
+
+/**
+ * For continue watching, beside each item: the episode after it (JSON [season, episode, runtime,
+ * the show's catalogue title]; NULL for a movie or the catalogue's last), an index probe per row
+ * in place of a second statement.
+ */
+const NEXT_EPISODE_COLUMN = `,
+         (SELECT json_build_array(e.season_number, e.episode_number, e.runtime_seconds,
+                                  (SELECT c.title FROM catalog_items c WHERE c.media_type = 'tv' AND c.media_id = h.media_id))
+          FROM (${nextEpisodeSql('h.media_id', 'h.season_number', 'h.episode_number')}) e
+          WHERE h.media_type = 'tv') AS next_episode`;
 
 /**
  * A page of the user's history, newest first, by keyset on (last_watched_at, id): an index range
  * scan on watch_history_user_recent whatever the page. `finished` is judged now, with the user's
  * percentage ($7) and the credits; $8 leaves out what was last watched before it (stale items,
- * an index bound), $9 items without a play.
+ * an index bound; `staleBound` when $8 is NULL), $9 items without a play. Each optional bound is
+ * folded into one that is always there, so the prepared statement's generic plan keeps both
+ * bounds in the index condition.
  */
-export const LIST_PAGE = `${ITEM_SELECT}
+const listPage = (staleBound: string, extraColumns = '') => `${itemSelect(extraColumns)}
   WHERE h.user_id = $1
     AND ($2::text IS NULL OR h.media_type = $2)
     AND ($3::bool IS NULL OR (h.progress >= $7::int
          OR COALESCE(h.current_time_s >= ${creditsStartSql('h.media_type', 'h.media_id', 'h.season_number', 'h.episode_number')}, false)) = $3)
-    AND ($4::timestamptz IS NULL OR (h.last_watched_at, h.id) < ($4::timestamptz, $5::bigint))
-    AND ($8::timestamptz IS NULL OR h.last_watched_at >= $8::timestamptz)
+    AND (h.last_watched_at, h.id) < (COALESCE($4::timestamptz, 'infinity'), COALESCE($5::bigint, 9223372036854775807))
+    AND h.last_watched_at >= COALESCE($8::timestamptz, ${staleBound})
     AND (NOT $9::bool OR h.has_play)
   ORDER BY h.last_watched_at DESC, h.id DESC
   LIMIT $6`;
+
+export const LIST_PAGE = listPage(`'-infinity'`);
+
+/**
+ * Continue watching's first chunk, with the user's settings: the read's only round trip when this
+ * instance holds nothing unflushed of the user (the usual case), where the settings would cost
+ * one of their own. The stale bound comes from the user's continue_watching_days ($10 the service
+ * default, 0 never stale) counted back from $11 (now), as `HistoryService` counts it; the settings
+ * row (NULL without one) is an InitPlan beside each item: one primary-key probe. Each item also
+ * carries its next episode.
+ */
+export const CONTINUE_FIRST_PAGE = listPage(
+  `(SELECT CASE WHEN d.days > 0 THEN $11::timestamptz - make_interval(secs => d.days * 86400.0) ELSE '-infinity' END
+    FROM (SELECT ${userContinueWatchingDaysSql('$1', '$10::int')} AS days) d)`,
+  `,
+         (SELECT row_to_json(us) FROM (SELECT ${USER_SETTINGS_COLUMNS} FROM user_settings WHERE user_id = $1) us) AS user_settings${NEXT_EPISODE_COLUMN}`,
+);
+const CONTINUE_FIRST_PAGE_PREPARED = new Prepared(CONTINUE_FIRST_PAGE);
+/** Continue watching's further chunks: LIST_PAGE with the next episodes. */
+const CONTINUE_PAGE_PREPARED = new Prepared(listPage(`'-infinity'`, NEXT_EPISODE_COLUMN));
+const LIST_PAGE_PREPARED = new Prepared(LIST_PAGE);
 
 
 /**
@@ -73,20 +123,14 @@ const USED_BY_HOURS = `
   FROM watch_buckets WHERE user_id = $1 AND hour = ANY($2::timestamptz[])
   GROUP BY hour`;
 
-/** The episode after each given one, from the catalogue (next season's first after a season's last). */
+/** The episode after each given one, from the catalogue, with the show's catalogue title. */
 export const NEXT_EPISODES = `
   SELECT s.show_id, e.season_number, e.episode_number, e.runtime_seconds, c.title AS show_title
   FROM unnest($1::int[], $2::int[], $3::int[]) AS s(show_id, season_number, episode_number)
-  CROSS JOIN LATERAL (
-    SELECT ce.season_number, ce.episode_number, ce.runtime_seconds
-    FROM catalog_episodes ce
-    WHERE ce.media_id = s.show_id
-      AND (ce.season_number, ce.episode_number) > (s.season_number, s.episode_number)
-      AND (ce.season_number > 0 OR s.season_number = 0)
-    ORDER BY ce.season_number, ce.episode_number
-    LIMIT 1
+  CROSS JOIN LATERAL (${nextEpisodeSql('s.show_id', 's.season_number', 's.episode_number')}
   ) e
   LEFT JOIN catalog_items c ON c.media_type = 'tv' AND c.media_id = s.show_id`;
+const NEXT_EPISODES_PREPARED = new Prepared(NEXT_EPISODES);
 
 const CATALOG_RUNTIME = `
   SELECT COALESCE(
@@ -184,7 +228,12 @@ const EXPORT_BUCKETS = `
          episode_number AS "episodeNumber", seconds
   FROM watch_buckets WHERE user_id = $1 ORDER BY hour`;
 
+/** [season, episode, runtime seconds, the show's catalogue title] */
+type NextEpisodeJson = [number, number, number | null, string | null];
+
 interface ItemRow {
+  /** Only in continue watching's statements. */
+  next_episode?: NextEpisodeJson | null;
   id: string;
   user_id: string;
   media_type: MediaType;
@@ -231,6 +280,8 @@ interface SessionRow {
 /** A stored item with its read-time facts and its position in the keyset order. */
 export interface ListedItem extends StoredItem, KeyFacts {
   cursor: { at: string; id: string };
+  /** When read: the catalogue's episode after this one (null: none, or not an episode). */
+  nextEpisode?: NextEpisode | null;
 }
 
 export interface ListFilter {
@@ -242,6 +293,8 @@ export interface ListFilter {
   /** Only items last watched at or after this (epoch ms). */
   watchedSince?: number;
   onlyPlays?: boolean;
+  /** Each item with the catalogue's episode after it (`ListedItem.nextEpisode`). */
+  withNextEpisodes?: boolean;
   limit: number;
 }
 
@@ -269,11 +322,25 @@ export class HistoryRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async list(userId: string, f: ListFilter): Promise<ListedItem[]> {
-    const rows = (await this.dataSource.query(LIST_PAGE, [
+    const rows = await (f.withNextEpisodes ? CONTINUE_PAGE_PREPARED : LIST_PAGE_PREPARED).rows<ItemRow>(this.dataSource, [
       userId, f.mediaType ?? null, f.finished ?? null, f.after?.at ?? null, f.after?.id ?? null, f.limit, f.finishedPercent,
       f.watchedSince === undefined ? null : new Date(f.watchedSince), f.onlyPlays ?? false,
-    ])) as ItemRow[];
+    ]);
     return rows.map(toListedItem);
+  }
+
+  /**
+   * The first `limit` items with a play that are not stale, newest first, and the user's settings
+   * row (null: none), known only when there are items.
+   */
+  async continueFirstPage(
+    userId: string,
+    p: { limit: number; defaultContinueWatchingDays: number; finishedPercent: number; now: number },
+  ): Promise<{ items: ListedItem[]; settings?: UserSettingsRow | null }> {
+    const rows = await CONTINUE_FIRST_PAGE_PREPARED.rows<ItemRow & { user_settings: UserSettingsRow | null }>(this.dataSource, [
+      userId, null, null, null, null, p.limit, p.finishedPercent, null, true, p.defaultContinueWatchingDays, new Date(p.now),
+    ]);
+    return rows.length ? { items: rows.map(toListedItem), settings: rows[0].user_settings } : { items: [] };
   }
 
   /** Stored items for the given keys, and the stored state of the given sessions of this user. */
@@ -338,9 +405,9 @@ export class HistoryRepository {
 
   async nextEpisodes(after: { showId: number; seasonNumber: number; episodeNumber: number }[]): Promise<NextEpisode[]> {
     if (!after.length) return [];
-    const rows = (await this.dataSource.query(NEXT_EPISODES, [
-      after.map((a) => a.showId), after.map((a) => a.seasonNumber), after.map((a) => a.episodeNumber),
-    ])) as { show_id: number; season_number: number; episode_number: number; runtime_seconds: number | null; show_title: string | null }[];
+    const rows = await NEXT_EPISODES_PREPARED.rows<{
+      show_id: number; season_number: number; episode_number: number; runtime_seconds: number | null; show_title: string | null;
+    }>(this.dataSource, [after.map((a) => a.showId), after.map((a) => a.seasonNumber), after.map((a) => a.episodeNumber)]);
     return rows.map((r) => ({
       showId: r.show_id, seasonNumber: r.season_number, episodeNumber: r.episode_number, runtimeSeconds: r.runtime_seconds, showTitle: r.show_title,
     }));
@@ -431,5 +498,10 @@ function toListedItem(r: ItemRow): ListedItem {
     hasPlay: r.has_play,
     ...factsOf(r),
     cursor: { at: r.cursor_at, id: String(r.id) },
+    ...(r.next_episode !== undefined && { nextEpisode: r.next_episode && nextEpisodeOf(r.media_id, r.next_episode) }),
   };
+}
+
+function nextEpisodeOf(showId: number, [seasonNumber, episodeNumber, runtimeSeconds, showTitle]: NextEpisodeJson): NextEpisode {
+  return { showId, seasonNumber, episodeNumber, runtimeSeconds, showTitle };
 }

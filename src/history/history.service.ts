@@ -32,8 +32,8 @@ export interface HistoryPage {
 
 export type ContinueItem = HistoryItemResponse & { reason: 'resume' | 'next-episode' };
 
-/** A stored or overlaid item with what reads judge at read time. */
-type ReadItem = StoredItem & KeyFacts;
+/** A stored or overlaid item with what reads judge at read time (and, when read with it, its next episode). */
+type ReadItem = StoredItem & KeyFacts & Pick<ListedItem, 'nextEpisode'>;
 
 /**
  * One read's view of a user: their thresholds now (settings, else the service's) and the receipt
@@ -129,8 +129,18 @@ export class HistoryService {
    * through its index, a chunk at a time, from the stale bound on, and stops when it has enough.
    */
   async continueWatching(userId: string, limit: number): Promise<ContinueItem[]> {
-    const ctx = await this.context(userId);
-    const since = ctx.continueWatchingDays > 0 ? this.clock.now() - ctx.continueWatchingDays * DAY_MS : undefined;
+    const now = this.clock.now();
+    // Nothing unflushed here (the usual case): the first chunk brings the settings, one round trip.
+    const pending = this.ingest.unflushedForUser(userId);
+    const first = pending.length
+      ? null
+      : await this.repository.continueFirstPage(userId, {
+        limit: WALK_CHUNK, now,
+        defaultContinueWatchingDays: this.settings.defaults.continueWatchingDays, finishedPercent: this.settings.defaults.finishedPercent,
+      });
+    if (first && first.settings === undefined) return [];
+    const ctx = first ? this.contextOf(this.settings.fromRow(first.settings!), pending) : await this.context(userId);
+    const since = ctx.continueWatchingDays > 0 ? now - ctx.continueWatchingDays * DAY_MS : undefined;
     const fresh = (await this.overlay(userId, ctx)).filter((i) => i.hasPlay && (since === undefined || i.lastWatchedAt >= since));
     const freshKeys = new Set(fresh.map(itemKeyString));
     fresh.sort((a, b) => b.lastWatchedAt - a.lastWatchedAt);
@@ -154,8 +164,8 @@ export class HistoryService {
     let after: ListedItem['cursor'] | undefined;
     let result: ContinueItem[] = [];
     for (let step = 0; step < WALK_MAX_STEPS; step++) {
-      const rows = await this.repository.list(userId, {
-        after, limit: WALK_CHUNK, finishedPercent: ctx.thresholds.finishedPercent, watchedSince: since, onlyPlays: true,
+      const rows = step === 0 && first ? first.items : await this.repository.list(userId, {
+        after, limit: WALK_CHUNK, finishedPercent: ctx.thresholds.finishedPercent, watchedSince: since, onlyPlays: true, withNextEpisodes: true,
       });
       const lastAt = rows.length === WALK_CHUNK ? rows[rows.length - 1].lastWatchedAt : -Infinity;
       for (const row of rows) {
@@ -272,7 +282,10 @@ export class HistoryService {
 
   private async context(userId: string): Promise<ReadContext> {
     const settings = await this.settings.effective(userId);
-    const pending = this.ingest.unflushedForUser(userId);
+    return this.contextOf(settings, this.ingest.unflushedForUser(userId));
+  }
+
+  private contextOf(settings: EffectiveSettings, pending: PendingItem[]): ReadContext {
     const receivedByKey = new Map<string, number>();
     const receivedByShow = new Map<string, number>();
     for (const p of pending) {
@@ -328,9 +341,10 @@ export class HistoryService {
   }
 
   private async resolve(picked: { item: ReadItem; reason: 'resume' | 'next-after' }[], ctx: ReadContext): Promise<ContinueItem[]> {
-    const finishedEpisodes = picked.filter((p) => p.reason === 'next-after').map((p) => p.item);
+    // Stored items come with their next episode: only an item known so far only here asks the catalogue.
+    const unknown = picked.filter((p) => p.reason === 'next-after' && p.item.nextEpisode === undefined).map((p) => p.item);
     const next = await this.repository.nextEpisodes(
-      finishedEpisodes.map((e) => ({ showId: e.mediaId, seasonNumber: e.seasonNumber!, episodeNumber: e.episodeNumber! })),
+      unknown.map((e) => ({ showId: e.mediaId, seasonNumber: e.seasonNumber!, episodeNumber: e.episodeNumber! })),
     );
     const nextByShow = new Map(next.map((n) => [n.showId, n]));
     const out: ContinueItem[] = [];
@@ -339,7 +353,7 @@ export class HistoryService {
         out.push({ ...this.toResponse(item, ctx), reason: 'resume' });
         continue;
       }
-      const n = nextByShow.get(item.mediaId);
+      const n = item.nextEpisode === undefined ? nextByShow.get(item.mediaId) : item.nextEpisode;
       if (!n) continue;
       out.push({
         mediaType: 'tv', mediaId: item.mediaId, seasonNumber: n.seasonNumber, episodeNumber: n.episodeNumber,

@@ -1,17 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import type { SettingsPatch, UserSettingsRow } from '../watch/settings.js';
+import { USER_SETTINGS_COLUMNS, type SettingsPatch, type UserSettingsRow } from '../watch/settings.js';
+import { Prepared } from '../database/prepared.js';
 
 /** Anything that runs a statement: the data source, or a transaction's manager or query runner. */
 export interface SqlRunner {
   query(sql: string, parameters?: unknown[]): Promise<unknown>;
 }
 
-const COLUMNS = 'finished_percent, min_resume_percent, continue_watching_days, auto_delete_days';
+const COLUMNS = USER_SETTINGS_COLUMNS;
 
 /** One user's row, by primary key. */
 export const SELECT_SETTINGS = `SELECT ${COLUMNS} FROM user_settings WHERE user_id = $1`;
+/** Read before every history and statistics read: prepared. */
+const SELECT_SETTINGS_PREPARED = new Prepared(SELECT_SETTINGS);
 
 /**
  * One statement that writes only the fields the patch names (`$n` the value, `$n+1` whether it is
@@ -37,7 +40,7 @@ export class SettingsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async find(userId: string): Promise<UserSettingsRow | null> {
-    const rows = (await this.dataSource.query(SELECT_SETTINGS, [userId])) as UserSettingsRow[];
+    const rows = await SELECT_SETTINGS_PREPARED.rows<UserSettingsRow>(this.dataSource, [userId]);
     return rows[0] ?? null;
   }
 

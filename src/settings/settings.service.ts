@@ -9,13 +9,14 @@ import {
   type EffectiveSettings,
   type SettingsDefaults,
   type SettingsPatch,
+  type UserSettingsRow,
 } from '../watch/settings.js';
 import { SettingsRepository, type SqlRunner } from './settings.repository.js';
 
 /** Per-user settings: what is in force for a user, changing them, and going back to the defaults. */
 @Injectable()
 export class SettingsService {
-  private readonly defaults: SettingsDefaults;
+  readonly defaults: SettingsDefaults;
 
   constructor(
     private readonly repository: SettingsRepository,
@@ -27,7 +28,12 @@ export class SettingsService {
 
   /** The user's settings in force (one primary-key lookup). */
   async effective(userId: string): Promise<EffectiveSettings> {
-    return effectiveSettings(await this.repository.find(userId), this.defaults);
+    return this.fromRow(await this.repository.find(userId));
+  }
+
+  /** The settings in force for a `user_settings` row read by another statement (null: none). */
+  fromRow(row: UserSettingsRow | null): EffectiveSettings {
+    return effectiveSettings(row, this.defaults);
   }
 
   /** Applies a validated patch; 400 (nothing stored) when minResumePercent would not stay below finishedPercent. */

@@ -28,6 +28,9 @@ export function settingsDefaults(config: { FINISHED_PERCENT: number; MIN_RESUME_
 }
 
 /** A `user_settings` row as read; NULL = the service default. */
+/** The columns of a `user_settings` row that hold settings, as `UserSettingsRow` names them. */
+export const USER_SETTINGS_COLUMNS = 'finished_percent, min_resume_percent, continue_watching_days, auto_delete_days';
+
 export interface UserSettingsRow {
   finished_percent: number | null;
   min_resume_percent: number | null;

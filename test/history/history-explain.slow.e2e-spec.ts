@@ -1,9 +1,10 @@
 import pg from 'pg';
-import { LIST_PAGE, NEXT_EPISODES } from '../../src/history/history.repository.js';
+import { CONTINUE_FIRST_PAGE, LIST_PAGE, NEXT_EPISODES } from '../../src/history/history.repository.js';
 import { createTestDatabase } from '../utils/test-database.js';
 
 interface PlanNode {
   'Node Type': string;
+  'Index Cond'?: string;
   'Relation Name'?: string;
   'Index Name'?: string;
   Plans?: PlanNode[];
@@ -91,6 +92,41 @@ describe('history reads on 1M rows', () => {
         // 5,000 rows: walked in order through the (user, last_watched_at, id) index, stopping at the limit
         if (ordered) expect(onHistory.map((n) => [n['Node Type'], n['Index Name']])).toEqual([['Index Scan', 'watch_history_user_recent']]);
         else expect(onHistory.every((n) => n['Node Type'].includes('Index') || n['Node Type'] === 'Bitmap Heap Scan')).toBe(true);
+      }
+    }
+  });
+
+  it('reads continue watching\'s first chunk with the settings by index, newest first, for heavy and light users', async () => {
+    for (const [user, ordered] of [['heavy-42', true], ['user-4242', false], ['user-4243', false]] as const) {
+      const plan = await explain(client, CONTINUE_FIRST_PAGE, [user, null, null, null, null, 50, 90, null, true, 112, new Date()]);
+      const onHistory = plan.filter((n) => n['Index Name']?.startsWith('watch_history') && n['Index Name'] !== 'watch_history_item_title');
+      expect(plan.some((n) => n['Node Type'] === 'Seq Scan')).toBe(false);
+      expect(plan.filter((n) => n['Relation Name'] === 'user_settings').map((n) => n['Index Name'])).toEqual(expect.arrayContaining(['user_settings_pkey']));
+      if (ordered) expect(onHistory.map((n) => [n['Node Type'], n['Index Name']])).toEqual([['Index Scan', 'watch_history_user_recent']]);
+      else expect(onHistory.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('keeps the cursor and the stale bound in the index condition of the prepared statements\' generic plans', async () => {
+    // The service sends these as named statements: after a few runs PostgreSQL plans them once,
+    // without the parameters' values. A bound that is only a filter would walk a heavy user's history.
+    for (const [name, sql, params] of [
+      ['list_page', LIST_PAGE, `'heavy-42', NULL, NULL, now(), 999999999, 50, 90, now() - interval '30 days', true`],
+      ['continue_first', CONTINUE_FIRST_PAGE, `'heavy-42', NULL, NULL, NULL, NULL, 50, 90, NULL, true, 112, now()`],
+    ] as const) {
+      await client.query(`PREPARE ${name} AS ${sql}`);
+      await client.query('SET plan_cache_mode = force_generic_plan');
+      try {
+        const { rows } = await client.query(`EXPLAIN (FORMAT JSON) EXECUTE ${name}(${params})`);
+        const scans = nodes(rows[0]['QUERY PLAN'][0].Plan).filter((n) => n['Index Name'] === 'watch_history_user_recent');
+        expect(scans).toHaveLength(1);
+        expect(scans[0]['Node Type']).toBe('Index Scan');
+        expect(scans[0]['Index Cond']).toMatch(/user_id = \$1/);
+        expect(scans[0]['Index Cond']).toMatch(/ROW\(last_watched_at, id\) </);
+        expect(scans[0]['Index Cond']).toMatch(/last_watched_at >= /);
+      } finally {
+        await client.query('RESET plan_cache_mode');
+        await client.query(`DEALLOCATE ${name}`);
       }
     }
   });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createTestApp, movieHeartbeat, type TestApp } from '../utils/create-app.js';
+import { DAY_MS } from '../../src/watch/time.js';
 
 /**
  * What per-user settings and catalogue credits do to reads (SPEC §7): `finished`, `resumeAt` and
@@ -72,6 +73,26 @@ describe('settings and credits in reads (SPEC §7)', () => {
     expect(await cw()).toEqual([]);
     await patch({ continueWatchingDays: 0 });
     expect(await cw()).toEqual([803]);
+  });
+
+  it('decide continue watching from stored items too, to the millisecond of the stale bound, by the service clock', async () => {
+    // Nothing unflushed: the read's first chunk brings the settings and applies the stale bound itself.
+    await play(804, 40, 100, 8400); // 1 %
+    await t.batcher.flush();
+    expect(await cw()).toEqual([]);
+    await patch({ minResumePercent: 0 });
+    expect(await cw()).toEqual([804]);
+    const last = Date.parse((await get(804)).lastWatchedAt);
+    t.clock.set(last + 112 * DAY_MS); // CONTINUE_WATCHING_DAYS: stale only after exactly 112 days
+    expect(await cw()).toEqual([804]);
+    t.clock.set(last + 112 * DAY_MS + 1);
+    expect(await cw()).toEqual([]);
+    await patch({ continueWatchingDays: 200 });
+    expect(await cw()).toEqual([804]);
+    await patch({ continueWatchingDays: 112 });
+    expect(await cw()).toEqual([]);
+    await patch({ continueWatchingDays: 0 });
+    expect(await cw()).toEqual([804]);
   });
 
   it('the finished point is the start of the credits when the catalogue knows it, before FINISHED_PERCENT', async () => {
