@@ -18,12 +18,15 @@ import { catalogTitleSql, itemTitleSql } from '../watch/title.js';
 
 export type { KeyFacts } from './curation.repository.js';
 
-/** Columns of a history item; the title is the title rule's (src/watch/title.ts), as in reports and statistics. */
+/**
+ * Columns of a history item; the title is the title rule's (src/watch/title.ts), as in reports and
+ * statistics. Every statement built on it has the user id as $1.
+ */
 const itemSelect = (extraColumns = '') => `
   SELECT h.id, h.user_id, h.media_type, h.media_id, h.season_number, h.episode_number,
          ${itemTitleSql('h.media_type', 'h.media_id')} AS title, h.current_time_s, h.total_duration_s, h.progress, h.finished,
          h.completed_count, h.total_played_s, h.position_at, h.last_watched_at, h.has_play,
-         ${keyFactsSql('h.user_id', 'h')},
+         ${keyFactsSql('$1', 'h')},
          h.last_watched_at::text AS cursor_at${extraColumns}
   FROM watch_history h`;
 const ITEM_SELECT = itemSelect();
@@ -42,13 +45,12 @@ const nextEpisodeSql = (show: string, season: string, episode: string) => `
     LIMIT 1`;
 
 /**
- * For continue watching, beside each item: the episode after it (JSON [season, episode, runtime,
- * the show's catalogue title]; NULL for a movie or the catalogue's last), an index probe per row
- * in place of a second statement.
+ * For continue watching, beside each item: the episode after it (JSON [season, episode, runtime];
+ * NULL for a movie or the catalogue's last), an index probe per row in place of a second
+ * statement. No show title: the item's own title already is the catalogue's when it has one.
  */
 const NEXT_EPISODE_COLUMN = `,
-         (SELECT json_build_array(e.season_number, e.episode_number, e.runtime_seconds,
-                                  (SELECT c.title FROM catalog_items c WHERE c.media_type = 'tv' AND c.media_id = h.media_id))
+         (SELECT json_build_array(e.season_number, e.episode_number, e.runtime_seconds)
           FROM (${nextEpisodeSql('h.media_id', 'h.season_number', 'h.episode_number')}) e
           WHERE h.media_type = 'tv') AS next_episode`;
 
@@ -123,13 +125,12 @@ const USED_BY_HOURS = `
   FROM watch_buckets WHERE user_id = $1 AND hour = ANY($2::timestamptz[])
   GROUP BY hour`;
 
-/** The episode after each given one, from the catalogue, with the show's catalogue title. */
+/** The episode after each given one, from the catalogue. */
 export const NEXT_EPISODES = `
-  SELECT s.show_id, e.season_number, e.episode_number, e.runtime_seconds, c.title AS show_title
+  SELECT s.show_id, e.season_number, e.episode_number, e.runtime_seconds
   FROM unnest($1::int[], $2::int[], $3::int[]) AS s(show_id, season_number, episode_number)
   CROSS JOIN LATERAL (${nextEpisodeSql('s.show_id', 's.season_number', 's.episode_number')}
-  ) e
-  LEFT JOIN catalog_items c ON c.media_type = 'tv' AND c.media_id = s.show_id`;
+  ) e`;
 const NEXT_EPISODES_PREPARED = new Prepared(NEXT_EPISODES);
 
 const CATALOG_RUNTIME = `
@@ -228,8 +229,8 @@ const EXPORT_BUCKETS = `
          episode_number AS "episodeNumber", seconds
   FROM watch_buckets WHERE user_id = $1 ORDER BY hour`;
 
-/** [season, episode, runtime seconds, the show's catalogue title] */
-type NextEpisodeJson = [number, number, number | null, string | null];
+/** [season, episode, runtime seconds] */
+type NextEpisodeJson = [number, number, number | null];
 
 interface ItemRow {
   /** Only in continue watching's statements. */
@@ -304,7 +305,6 @@ export interface NextEpisode {
   seasonNumber: number;
   episodeNumber: number;
   runtimeSeconds: number | null;
-  showTitle: string | null;
 }
 
 /** What a delete needs to decide whether its tombstone can matter. */
@@ -406,10 +406,10 @@ export class HistoryRepository {
   async nextEpisodes(after: { showId: number; seasonNumber: number; episodeNumber: number }[]): Promise<NextEpisode[]> {
     if (!after.length) return [];
     const rows = await NEXT_EPISODES_PREPARED.rows<{
-      show_id: number; season_number: number; episode_number: number; runtime_seconds: number | null; show_title: string | null;
+      show_id: number; season_number: number; episode_number: number; runtime_seconds: number | null;
     }>(this.dataSource, [after.map((a) => a.showId), after.map((a) => a.seasonNumber), after.map((a) => a.episodeNumber)]);
     return rows.map((r) => ({
-      showId: r.show_id, seasonNumber: r.season_number, episodeNumber: r.episode_number, runtimeSeconds: r.runtime_seconds, showTitle: r.show_title,
+      showId: r.show_id, seasonNumber: r.season_number, episodeNumber: r.episode_number, runtimeSeconds: r.runtime_seconds,
     }));
   }
 
@@ -502,6 +502,6 @@ function toListedItem(r: ItemRow): ListedItem {
   };
 }
 
-function nextEpisodeOf(showId: number, [seasonNumber, episodeNumber, runtimeSeconds, showTitle]: NextEpisodeJson): NextEpisode {
-  return { showId, seasonNumber, episodeNumber, runtimeSeconds, showTitle };
+function nextEpisodeOf(showId: number, [seasonNumber, episodeNumber, runtimeSeconds]: NextEpisodeJson): NextEpisode {
+  return { showId, seasonNumber, episodeNumber, runtimeSeconds };
 }

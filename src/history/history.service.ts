@@ -357,7 +357,8 @@ export class HistoryService {
       if (!n) continue;
       out.push({
         mediaType: 'tv', mediaId: item.mediaId, seasonNumber: n.seasonNumber, episodeNumber: n.episodeNumber,
-        title: n.showTitle ?? item.title, currentTime: 0, totalDuration: n.runtimeSeconds ?? 0, progress: 0, resumeAt: 0,
+        // the show's title: the title rule already puts the catalogue's first
+        title: item.title, currentTime: 0, totalDuration: n.runtimeSeconds ?? 0, progress: 0, resumeAt: 0,
         totalPlayedSeconds: 0, finished: false, completedCount: 0,
         lastWatchedAt: new Date(item.lastWatchedAt).toISOString(), hidden: false, reason: 'next-episode',
       });
