@@ -31,6 +31,10 @@ const itemSelect = (extraColumns = '') => `
   FROM watch_history h`;
 const ITEM_SELECT = itemSelect();
 
+/** The user's settings row as JSON (NULL: none), an InitPlan of one primary-key probe: $1 is the user. */
+const USER_SETTINGS_COLUMN = `,
+         (SELECT row_to_json(us) FROM (SELECT ${USER_SETTINGS_COLUMNS} FROM user_settings WHERE user_id = $1) us) AS user_settings`;
+
 /**
  * The catalogue's episode after (season, episode) of a show: the next one in the season, else the
  * next season's first; specials (season 0) lead on only from specials.
@@ -86,8 +90,7 @@ export const LIST_PAGE = listPage(`'-infinity'`);
 export const CONTINUE_FIRST_PAGE = listPage(
   `(SELECT CASE WHEN d.days > 0 THEN $11::timestamptz - make_interval(secs => d.days * 86400.0) ELSE '-infinity' END
     FROM (SELECT ${userContinueWatchingDaysSql('$1', '$10::int')} AS days) d)`,
-  `,
-         (SELECT row_to_json(us) FROM (SELECT ${USER_SETTINGS_COLUMNS} FROM user_settings WHERE user_id = $1) us) AS user_settings${NEXT_EPISODE_COLUMN}`,
+  `${USER_SETTINGS_COLUMN}${NEXT_EPISODE_COLUMN}`,
 );
 const CONTINUE_FIRST_PAGE_PREPARED = new Prepared(CONTINUE_FIRST_PAGE);
 /** Continue watching's further chunks: LIST_PAGE with the next episodes. */
@@ -109,6 +112,15 @@ const ITEMS_BY_KEYS = `${ITEM_SELECT}
     ON h.media_type = k.media_type AND h.media_id = k.media_id
    AND h.season_number IS NOT DISTINCT FROM k.season_number AND h.episode_number IS NOT DISTINCT FROM k.episode_number
   WHERE h.user_id = $1`;
+
+/**
+ * One stored item with the user's settings: the whole of a resume read (GET of an item) when this
+ * instance holds nothing unflushed of it, in one round trip.
+ */
+export const ITEM_WITH_SETTINGS = `${itemSelect(USER_SETTINGS_COLUMN)}
+  WHERE h.user_id = $1 AND h.media_type = $2 AND h.media_id = $3
+    AND h.season_number IS NOT DISTINCT FROM $4::int AND h.episode_number IS NOT DISTINCT FROM $5::int`;
+const ITEM_WITH_SETTINGS_PREPARED = new Prepared(ITEM_WITH_SETTINGS);
 
 /** Stored sessions with their credit per hour (epoch ms, largest playedSeconds, credit). */
 const SESSIONS_BY_IDS = `
@@ -327,6 +339,14 @@ export class HistoryRepository {
       f.watchedSince === undefined ? null : new Date(f.watchedSince), f.onlyPlays ?? false,
     ]);
     return rows.map(toListedItem);
+  }
+
+  /** One stored item and the user's settings row (null: none); undefined when the item is not stored. */
+  async findOneWithSettings(key: ItemKey): Promise<{ item: ListedItem; settings: UserSettingsRow | null } | undefined> {
+    const [row] = await ITEM_WITH_SETTINGS_PREPARED.rows<ItemRow & { user_settings: UserSettingsRow | null }>(this.dataSource, [
+      key.userId, key.mediaType, key.mediaId, key.seasonNumber, key.episodeNumber,
+    ]);
+    return row && { item: toListedItem(row), settings: row.user_settings };
   }
 
   /**

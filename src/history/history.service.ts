@@ -71,18 +71,17 @@ export class HistoryService {
    * harmless because applying it again changes nothing.
    */
   async getItem(key: ItemKey): Promise<HistoryItemResponse> {
-    const ctx = await this.context(key.userId);
-    const unflushed = this.ingest.unflushed(key);
-    let item: ReadItem | undefined;
-    if (!unflushed) {
-      const { items } = await this.repository.findItems(key.userId, [key], []);
-      const stored = items.get(itemKeyString(key));
-      item = stored && { ...stored, ...(await this.curation.keyFacts(key.userId, [key])).get(itemKeyString(key))! };
-    } else {
-      // All of the user's unflushed items: the per-user ceiling shares an hour's room among them.
-      const wanted = itemKeyString(key);
-      item = (await this.overlay(key.userId, ctx)).find((i) => itemKeyString(i) === wanted);
+    if (!this.ingest.unflushed(key)) {
+      // The usual case: the stored item, its read-time facts and the settings in one statement.
+      const pending = this.ingest.unflushedForUser(key.userId);
+      const found = await this.repository.findOneWithSettings(key);
+      if (!found) throw new NotFoundException('Never watched');
+      return this.toResponse(found.item, this.contextOf(this.settings.fromRow(found.settings), pending));
     }
+    // All of the user's unflushed items: the per-user ceiling shares an hour's room among them.
+    const ctx = await this.context(key.userId);
+    const wanted = itemKeyString(key);
+    const item = (await this.overlay(key.userId, ctx)).find((i) => itemKeyString(i) === wanted);
     if (!item) throw new NotFoundException('Never watched');
     return this.toResponse(item, ctx);
   }

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { CONTINUE_FIRST_PAGE, LIST_PAGE, NEXT_EPISODES } from '../../src/history/history.repository.js';
+import { CONTINUE_FIRST_PAGE, ITEM_WITH_SETTINGS, LIST_PAGE, NEXT_EPISODES } from '../../src/history/history.repository.js';
 import { createTestDatabase } from '../utils/test-database.js';
 
 interface PlanNode {
@@ -128,6 +128,27 @@ describe('history reads on 1M rows', () => {
         await client.query('RESET plan_cache_mode');
         await client.query(`DEALLOCATE ${name}`);
       }
+    }
+  });
+
+  it('reads one item with the settings by the unique key, planned with or without the values', async () => {
+    await client.query(`PREPARE item_with_settings AS ${ITEM_WITH_SETTINGS}`);
+    try {
+      for (const mode of ['force_custom_plan', 'force_generic_plan']) {
+        await client.query(`SET plan_cache_mode = ${mode}`);
+        for (const args of [`'heavy-42', 'tv', 42, 1, 1`, `'user-4242', 'movie', 4242, NULL, NULL`]) {
+          const { rows } = await client.query(`EXPLAIN (FORMAT JSON) EXECUTE item_with_settings(${args})`);
+          const plan = nodes(rows[0]['QUERY PLAN'][0].Plan);
+          expect(plan.some((n) => n['Node Type'] === 'Seq Scan')).toBe(false);
+          const own = plan.filter((n) => n['Index Name']?.startsWith('watch_history') && n['Index Name'] !== 'watch_history_item_title');
+          expect(own).toHaveLength(1);
+          expect(own[0]['Index Cond']).toMatch(/user_id = .*media_type = .*media_id = /);
+          expect(plan.map((n) => n['Index Name'])).toContain('user_settings_pkey');
+        }
+      }
+    } finally {
+      await client.query('RESET plan_cache_mode');
+      await client.query('DEALLOCATE item_with_settings');
     }
   });
 

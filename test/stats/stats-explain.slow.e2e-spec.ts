@@ -1,4 +1,4 @@
-import { DAILY_SECONDS_SQL, HOUR_WEEKDAY_SQL, ITEM_COUNTS_SQL, TOP_TITLES_SQL } from '../../src/stats/stats.repository.js';
+import { DAILY_SECONDS_SQL, HOUR_WEEKDAY_SQL, ITEM_COUNTS_SQL, TOP_TITLES_SQL, USER_STATS_SQL } from '../../src/stats/stats.repository.js';
 import { TOP_TITLES } from '../../src/stats/stats.service.js';
 import { createTestApp, type TestApp } from '../utils/create-app.js';
 import { yearOfBuckets } from '../factories/bulk-buckets.factory.js';
@@ -180,6 +180,30 @@ describe('stats query plans on a large table', () => {
       }
       // When the window holds all of the user's history (the heavy viewer's year), reading the
       // user's rows from either index costs the same and the planner may pick either for finished.
+    });
+
+    it('keeps every part on its index in the one statement the service sends, planned with or without the values', async () => {
+      // Sent as a named statement: PostgreSQL may keep one generic plan, where the window's bounds
+      // are expressions of the parameters, not constants. Both plans must stay index range scans.
+      const c = await t.db.connect(); // the statement and the setting live in one session
+      await c.query(`PREPARE user_stats AS ${USER_STATS_SQL}`);
+      try {
+        for (const mode of ['force_custom_plan', 'force_generic_plan']) {
+          await c.query(`SET plan_cache_mode = ${mode}`);
+          const values = [...params, TOP_TITLES].map((v) => (typeof v === 'string' ? `'${v}'` : String(v))).join(', ');
+          const { rows } = await c.query(`EXPLAIN (FORMAT JSON) EXECUTE user_stats(${values})`);
+          const plan = scans((rows[0]['QUERY PLAN'] as { Plan: PlanNode }[])[0].Plan);
+          expectNoSeqScan(plan);
+          expectIndexed(plan, 'watch_buckets', ['watch_buckets_key'], [/user_id = /, /hour >= /, /hour < /]);
+          const history = plan.filter((p) => p.relation === 'watch_history' && !p.indexes.includes('watch_history_item_title'));
+          expect(history.map((h) => h.type).every((type) => INDEXED.includes(type))).toBe(true);
+          expect(history.every((h) => /user_id = /.test(h.conds))).toBe(true);
+        }
+      } finally {
+        await c.query('RESET plan_cache_mode');
+        await c.query('DEALLOCATE user_stats');
+        c.release();
+      }
     });
   });
 
