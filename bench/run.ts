@@ -663,11 +663,6 @@ async function runReads(db: Database, secret: string): Promise<BenchResults['rea
 }
 
 /**
- * Continue watching as measured before this work: `bench/results/baseline.json` (a latest.json
- * of an earlier full run), or --baseline=<file>. Refresh it by running the earlier version's
- * `npm run bench` on the same machine, so that the ≥ 2× target compares like with like.
- */
-/**
  * Bytes on disk per hour watched, table by table (heap, indexes and TOAST: pg_total_relation_size)
  * in the batched run's database after its final flush. An hour watched is an hour of
  * `total_played_s` stored, so the figures hold for this audience's sessions (a few minutes to a
@@ -696,6 +691,11 @@ async function measureStorage(url: string): Promise<StorageResult> {
   }
 }
 
+/**
+ * Continue watching as measured before this work: `bench/results/baseline.json` (a latest.json
+ * of an earlier full run), or --baseline=<file>. Refresh it by running the earlier version's
+ * `npm run bench` on the same machine, so that the ≥ 2× target compares like with like.
+ */
 async function readBaseline(): Promise<(ReadRouteResult & { from: string }) | null> {
   const file = resolve(option('baseline') ?? join(ROOT, 'bench', 'results', 'baseline.json'));
   try {
