@@ -1,5 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
+import { QueryLogger } from './query-logger.js';
+
+/** Failures are logged as TypeORM's queries' are: the statement's summary, never its parameters. */
+const logger = new QueryLogger();
 
 /**
  * A statement the hot read routes send many times a second: prepared once per pooled connection
@@ -22,8 +26,13 @@ export class Prepared {
 
   async rows<T>(dataSource: DataSource, values: unknown[]): Promise<T[]> {
     const pool = (dataSource.driver as unknown as { master: PgPool }).master;
-    const result = await pool.query({ name: this.name, text: this.text, values });
-    return result.rows as T[];
+    try {
+      const result = await pool.query({ name: this.name, text: this.text, values });
+      return result.rows as T[];
+    } catch (err) {
+      logger.logQueryError(err as Error, this.text);
+      throw err;
+    }
   }
 }
 
