@@ -1,7 +1,5 @@
 import { Inject, Injectable, Optional, UnauthorizedException } from '@nestjs/common';
 import { createVerifier, type VerifierOptions } from 'fast-jwt';
-
-type HsOptions = Partial<VerifierOptions> & { key: string };
 import { decodeProtectedHeader, jwtVerify, type CryptoKey, type JWTPayload, type JWTVerifyOptions } from 'jose';
 import { Clock } from '../common/clock.js';
 import { RetryLaterException } from '../common/errors.js';
@@ -12,6 +10,8 @@ import { DEFAULT_JWKS_TIMINGS, JwksKeyStore, KeysUnavailableError, type JwksTimi
 import { VerifiedTokenCache } from './verified-token-cache.js';
 
 const ASYMMETRIC = ['RS256', 'ES256'];
+/** fast-jwt's options for the HS256 verifier, the secret included. */
+type HsOptions = Partial<VerifierOptions> & { key: string };
 /** Verified tokens kept (about 200 bytes each): far more than the clients of one instance in an hour. */
 export const TOKEN_CACHE_ENTRIES = 50_000;
 

@@ -97,7 +97,6 @@ const CONTINUE_FIRST_PAGE_PREPARED = new Prepared(CONTINUE_FIRST_PAGE);
 const CONTINUE_PAGE_PREPARED = new Prepared(listPage(`'-infinity'`, NEXT_EPISODE_COLUMN));
 const LIST_PAGE_PREPARED = new Prepared(LIST_PAGE);
 
-
 /**
  * The title rule for the given keys, whether or not they are stored yet, and its catalogue part
  * alone: a heartbeat not flushed yet is more recent than any stored title, but not than the catalogue.
@@ -363,7 +362,6 @@ export class HistoryRepository {
     return rows.length ? { items: rows.map(toListedItem), settings: rows[0].user_settings } : { items: [] };
   }
 
-  /** Stored items for the given keys, and the stored state of the given sessions of this user. */
   /**
    * The stored state the read-your-own-writes overlay starts from: items, their sessions, delete
    * marks and, for the per-user ceiling, the seconds already in the given hours (epoch ms).
