@@ -1,8 +1,9 @@
 /*
  * Past ~300 lines: every SQL statement of the history routes (list, resume, continue watching,
  * the overlay's one-snapshot read, deletes with their tombstones, export) lives here as named
- * constants, as the repository rule asks. Splitting the delete/export statements into their own
- * repository is the next step if it grows.
+ * constants, as the repository rule asks; the hot reads share one item select and one page
+ * statement builder, which is why they stay together. Splitting the delete/export statements
+ * into their own repository is the next step if it grows.
  */
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -350,16 +351,16 @@ export class HistoryRepository {
 
   /**
    * The first `limit` items with a play that are not stale, newest first, and the user's settings
-   * row (null: none), known only when there are items.
+   * row (null: none; read beside the items, so only known when there are some).
    */
   async continueFirstPage(
     userId: string,
     p: { limit: number; defaultContinueWatchingDays: number; finishedPercent: number; now: number },
-  ): Promise<{ items: ListedItem[]; settings?: UserSettingsRow | null }> {
+  ): Promise<{ items: ListedItem[]; settings: UserSettingsRow | null }> {
     const rows = await CONTINUE_FIRST_PAGE_PREPARED.rows<ItemRow & { user_settings: UserSettingsRow | null }>(this.dataSource, [
       userId, null, null, null, null, p.limit, p.finishedPercent, null, true, p.defaultContinueWatchingDays, new Date(p.now),
     ]);
-    return rows.length ? { items: rows.map(toListedItem), settings: rows[0].user_settings } : { items: [] };
+    return { items: rows.map(toListedItem), settings: rows[0]?.user_settings ?? null };
   }
 
   /**

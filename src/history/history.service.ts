@@ -137,8 +137,8 @@ export class HistoryService {
         limit: WALK_CHUNK, now,
         defaultContinueWatchingDays: this.settings.defaults.continueWatchingDays, finishedPercent: this.settings.defaults.finishedPercent,
       });
-    if (first && first.settings === undefined) return [];
-    const ctx = first ? this.contextOf(this.settings.fromRow(first.settings!), pending) : await this.context(userId);
+    if (first && !first.items.length) return [];
+    const ctx = first ? this.contextOf(this.settings.fromRow(first.settings), pending) : await this.context(userId);
     const since = ctx.continueWatchingDays > 0 ? now - ctx.continueWatchingDays * DAY_MS : undefined;
     const fresh = (await this.overlay(userId, ctx)).filter((i) => i.hasPlay && (since === undefined || i.lastWatchedAt >= since));
     const freshKeys = new Set(fresh.map(itemKeyString));
