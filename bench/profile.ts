@@ -9,7 +9,10 @@
  * --database-url=<url> names a database seeded by `npm run bench -- --only=read --keep-data`; --sample=<n>: how many of its users the
  * requests pick from, 20,000 as in the benchmark), --duration=<s> (15), --connections=<n> (32),
  * --workers=<n> (WEB_CONCURRENCY, 1; the profile is then one per process), --log-level=<level>
- * (warn), --top=<n> (25). Writes .data/bench-artifacts/profiles/<name>.cpuprofile and summary.md.
+ * (warn), --top=<n> (25), --alloc (also every allocation, garbage included, sampled by
+ * bench/lib/alloc-sampler.ts: bytes by function, by package and by the project's own code that
+ * caused them). Writes .data/bench-artifacts/profiles/<name>.cpuprofile (and <pid>.heapprofile)
+ * and summary.md.
  */
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
@@ -21,7 +24,9 @@ import { EmbeddedPostgres } from '../src/database/embedded-postgres.js';
 import { ensureDatabase } from '../src/database/ensure-database.js';
 import { migrateDatabase } from '../src/database/run-migrations.js';
 import { signToken } from '../src/auth/sign-token.js';
-import { renderProfileSummary, summarizeProfile, summarizeTraceGc, type CpuProfile } from './lib/cpuprofile.js';
+import {
+  renderAllocSummary, renderProfileSummary, summarizeAllocations, summarizeProfile, summarizeTraceGc, type CpuProfile, type HeapProfile,
+} from './lib/cpuprofile.js';
 import { IpcClient, killAllChildren, spawnNode, stopChild, tail, treeCpuMs, waitExit } from './lib/util.js';
 import { freePort } from '../test/utils/child-server.js';
 import type { PhaseResult } from './loadgen.js';
@@ -43,6 +48,7 @@ const connections = Number(option('connections', '32'));
 const workers = option('workers', '1');
 const logLevel = option('log-level', 'warn');
 const top = Number(option('top', '25'));
+const alloc = args.includes('--alloc');
 const readRoute = args.find((a) => a.startsWith('--read='))?.slice(7) as ReadRun['route'] | undefined;
 const databaseUrl = args.find((a) => a.startsWith('--database-url='))?.slice(15);
 const readSample = Number(option('sample', String(FULL.read.sample)));
@@ -86,6 +92,10 @@ async function main(): Promise<void> {
       ...(hot ? { PLAYTIME_RATE_LIMIT: '1000000000', PLAYTIME_IP_RATE_LIMIT: '1000000000' } : {}),
     };
     const nodeArgs = ['--cpu-prof', `--cpu-prof-dir=${OUT}`, '--trace-gc'];
+    if (alloc) {
+      nodeArgs.push('--import', join(HERE, 'lib', 'alloc-sampler.js'));
+      env.ALLOC_PROFILE_DIR = OUT;
+    }
     const spawnedAt = performance.now();
     const svc = spawnNode(MAIN, [], { env, logFile, nodeArgs, cwd: tmp });
     const base = `http://127.0.0.1:${port}`;
@@ -180,6 +190,11 @@ async function main(): Promise<void> {
       // The primary of a cluster does next to nothing: show the workers only.
       if (files.length > 1 && s.busyMs < 0.05 * s.totalMs) continue;
       sections.push(`## ${f}`, '', renderProfileSummary(s), '');
+    }
+    for (const f of (await readdir(OUT)).filter((name) => name.endsWith('.heapprofile'))) {
+      const s = summarizeAllocations(JSON.parse(await readFile(join(OUT, f), 'utf8')) as HeapProfile, top);
+      if (files.length > 1 && s.totalBytes < 64 * 1048576) continue;
+      sections.push(`## ${f}`, '', renderAllocSummary(s, accepted), '');
     }
     const md = sections.join('\n');
     await writeFile(join(OUT, 'summary.md'), md);

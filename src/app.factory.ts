@@ -33,8 +33,9 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
   app
     .getHttpAdapter()
     .getInstance()
-    .addHook('onRequest', async (req, reply) => {
+    .addHook('onRequest', (req, reply, done) => {
       reply.header('X-Request-Id', req.id);
+      done();
     });
   await harden(app, config);
   app.useGlobalPipes(createValidationPipe());

@@ -157,3 +157,75 @@ export function renderProfileSummary(s: ProfileSummary): string {
   ];
   return lines.join('\n');
 }
+
+interface HeapNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: HeapNode[];
+}
+/** What `HeapProfiler.stopSampling` returns (see bench/lib/alloc-sampler.ts). */
+export interface HeapProfile {
+  head: HeapNode;
+}
+
+export interface AllocSummary {
+  /** Bytes the samples stand for (V8 scales each sample to the allocations it represents). */
+  totalBytes: number;
+  functions: { name: string; where: string; bytes: number }[];
+  packages: { name: string; bytes: number }[];
+  /** Each allocation charged to the innermost frame of this project's own code on its stack. */
+  ownCallers: { name: string; where: string; bytes: number }[];
+}
+
+/** Allocated bytes by function, by package and by the project's own code that caused them. */
+export function summarizeAllocations(p: HeapProfile, top = 25): AllocSummary {
+  const fns = new Map<string, { name: string; where: string; bytes: number }>();
+  const pkgs = new Map<string, { name: string; bytes: number }>();
+  const own = new Map<string, { name: string; where: string; bytes: number }>();
+  let totalBytes = 0;
+  const add = <T extends { bytes: number }>(m: Map<string, T>, key: string, make: () => T, bytes: number) => {
+    const e = m.get(key) ?? make();
+    e.bytes += bytes;
+    m.set(key, e);
+  };
+  const walk = (n: HeapNode, ownFrame: HeapNode | null) => {
+    const f = n.callFrame;
+    const isOwn = packageOf(f.url).startsWith('playtime ');
+    const caller = isOwn ? n : ownFrame;
+    if (n.selfSize > 0) {
+      totalBytes += n.selfSize;
+      const name = f.functionName || '(anonymous)';
+      const where = f.url ? `${shortUrl(f.url)}:${f.lineNumber + 1}` : '';
+      add(fns, `${name} ${where}`, () => ({ name, where, bytes: 0 }), n.selfSize);
+      add(pkgs, packageOf(f.url), () => ({ name: packageOf(f.url), bytes: 0 }), n.selfSize);
+      const cf = caller?.callFrame;
+      const cname = cf ? cf.functionName || '(anonymous)' : '(no frame of this project on the stack)';
+      const cwhere = cf ? `${shortUrl(cf.url)}:${cf.lineNumber + 1}` : '';
+      add(own, `${cname} ${cwhere}`, () => ({ name: cname, where: cwhere, bytes: 0 }), n.selfSize);
+    }
+    for (const c of n.children) walk(c, caller);
+  };
+  walk(p.head, null);
+  const rank = <T extends { bytes: number }>(m: Map<string, T>) => [...m.values()].sort((a, b) => b.bytes - a.bytes).slice(0, top);
+  return { totalBytes, functions: rank(fns), packages: rank(pkgs), ownCallers: rank(own) };
+}
+
+export function renderAllocSummary(s: AllocSummary, requests: number): string {
+  const kb = (b: number) => (requests > 0 ? (b / 1024 / requests).toFixed(2) : 'n/a');
+  const pct = (b: number) => `${((100 * b) / s.totalBytes).toFixed(1)} %`;
+  return [
+    `Allocated ≈ ${(s.totalBytes / 1048576).toFixed(0)} MB over the whole run (start-up and warm-up included), ${kb(s.totalBytes)} KB per accepted request of the measured run.`,
+    '',
+    '| allocated, by function | where | KB per request | share |',
+    '|---|---|---:|---:|',
+    ...s.functions.map((f) => `| ${f.name} | ${f.where} | ${kb(f.bytes)} | ${pct(f.bytes)} |`),
+    '',
+    '| allocated, by package | KB per request | share |',
+    '|---|---:|---:|',
+    ...s.packages.map((f) => `| ${f.name} | ${kb(f.bytes)} | ${pct(f.bytes)} |`),
+    '',
+    '| allocated, by the innermost frame of this project on the stack | where | KB per request | share |',
+    '|---|---|---:|---:|',
+    ...s.ownCallers.map((f) => `| ${f.name} | ${f.where} | ${kb(f.bytes)} | ${pct(f.bytes)} |`),
+  ].join('\n');
+}

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { AuthUser } from './auth-user.js';
 import type { SigningKey } from './jwks-key-store.js';
 
@@ -26,7 +26,8 @@ export class VerifiedTokenCache {
   }
 
   static keyOf(token: string): string {
-    return createHash('sha256').update(token).digest('base64');
+    // One-shot: no Hash object per request (about 1.5 % of a heartbeat's CPU with createHash).
+    return hash('sha256', token, 'base64');
   }
 
   /** The entry, if still within its token's `exp` at `nowMs`; expired entries are dropped. */

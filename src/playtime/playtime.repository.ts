@@ -15,6 +15,7 @@ import { creditsStartSql } from '../watch/credits.js';
 import { userFinishedPercentSql } from '../watch/settings.js';
 import { progressSql, reachedFinishSql } from '../watch/progress.js';
 import { utcDayNumber } from '../watch/time.js';
+import { numberArray, timestampArray } from '../database/pg-arrays.js';
 
 /**
  * The lock of every user in the batch, in one order. A delete takes the same lock, so it waits for
@@ -383,20 +384,22 @@ export interface FlushRules {
  */
 export function flushStatements(items: PendingItem[], rules: FlushRules): [string, unknown[]][] {
   const sorted = [...items].sort((a, b) => compareKeys(a.key, b.key));
-  const it = columns(sorted);
-  const sessionKeys = [it.s.userId, it.s.sessionId, it.s.mediaType, it.s.mediaId, it.s.season, it.s.episode];
+  const { i, s, c, h, userIds, days } = columns(sorted);
+  const n = numberArray;
+  const t = timestampArray;
+  const sessionKeys = [s.userId, s.sessionId, s.mediaType, n(s.mediaId), n(s.season), n(s.episode)];
   return [
-    [LOCK_USERS, [it.userIds]],
+    [LOCK_USERS, [userIds]],
     [ENSURE_SESSIONS, sessionKeys],
-    [LOCK_SESSIONS, [...sessionKeys, it.days]],
+    [LOCK_SESSIONS, [...sessionKeys, n(days)]],
     [APPLY_BATCH, [
-      it.i.userId, it.i.mediaType, it.i.mediaId, it.i.season, it.i.episode, it.i.title, it.i.firstAt, it.i.receivedAt,
-      it.s.itemIdx, it.s.sessionId, it.s.maxPlayed, it.s.firstAt, it.s.lastAt, it.s.peakProgress, it.s.peakTime,
-      it.s.receivedAt, it.s.device, it.s.currentTime, it.s.totalDuration, it.s.fromTime, it.s.lastEvent,
-      it.c.sessionIdx, it.c.at, it.c.maxPlayed, it.c.firstAt, it.c.lastAt, it.c.peakProgress, it.c.peakTime,
-      it.h.sessionIdx, it.h.hour, it.h.maxPlayed,
+      i.userId, i.mediaType, n(i.mediaId), n(i.season), n(i.episode), i.title, t(i.firstAt), t(i.receivedAt),
+      n(s.itemIdx), s.sessionId, n(s.maxPlayed), t(s.firstAt), t(s.lastAt), n(s.peakProgress), n(s.peakTime),
+      t(s.receivedAt), s.device, n(s.currentTime), n(s.totalDuration), n(s.fromTime), s.lastEvent,
+      n(c.sessionIdx), t(c.at), n(c.maxPlayed), t(c.firstAt), t(c.lastAt), n(c.peakProgress), n(c.peakTime),
+      n(h.sessionIdx), t(h.hour), n(h.maxPlayed),
       hourlyCeilingSeconds(rules.maxStreamsPerUser), rules.finishedPercent, rules.minPlaySeconds,
-      it.c.ownPeakProgress, it.c.ownPeakTime,
+      n(c.ownPeakProgress), n(c.ownPeakTime),
     ]],
   ];
 }
@@ -444,52 +447,53 @@ export class PlaytimeRepository {
 }
 
 /**
- * Column arrays for `unnest`: one set per item, one per session (with the 1-based item index),
+ * Column arrays for `unnest` (times in epoch milliseconds; `flushStatements` turns the number and
+ * time columns into array literals with `numberArray` and `timestampArray`): one set per item, one per session (with the 1-based item index),
  * one per receipt checkpoint and one per hour of a session (with the 1-based session index), and
  * the UTC days the batch's heartbeats fall on.
  */
 export function columns(items: PendingItem[]) {
   const i = {
     userId: [] as string[], mediaType: [] as string[], mediaId: [] as number[], season: [] as (number | null)[],
-    episode: [] as (number | null)[], title: [] as (string | null)[], firstAt: [] as Date[], receivedAt: [] as Date[],
+    episode: [] as (number | null)[], title: [] as (string | null)[], firstAt: [] as number[], receivedAt: [] as number[],
   };
   const s = {
     itemIdx: [] as number[], userId: [] as string[], sessionId: [] as string[], mediaType: [] as string[],
     mediaId: [] as number[], season: [] as (number | null)[], episode: [] as (number | null)[],
-    maxPlayed: [] as number[], firstAt: [] as Date[], lastAt: [] as Date[], peakProgress: [] as number[], peakTime: [] as number[],
-    receivedAt: [] as Date[], device: [] as (string | null)[], currentTime: [] as number[], totalDuration: [] as number[],
+    maxPlayed: [] as number[], firstAt: [] as number[], lastAt: [] as number[], peakProgress: [] as number[], peakTime: [] as number[],
+    receivedAt: [] as number[], device: [] as (string | null)[], currentTime: [] as number[], totalDuration: [] as number[],
     fromTime: [] as number[], lastEvent: [] as string[],
   };
   const c = {
-    sessionIdx: [] as number[], at: [] as Date[], maxPlayed: [] as number[], firstAt: [] as Date[], lastAt: [] as Date[],
+    sessionIdx: [] as number[], at: [] as number[], maxPlayed: [] as number[], firstAt: [] as number[], lastAt: [] as number[],
     peakProgress: [] as number[], peakTime: [] as number[], ownPeakProgress: [] as number[], ownPeakTime: [] as number[],
   };
-  const h = { sessionIdx: [] as number[], hour: [] as Date[], maxPlayed: [] as number[] };
+  const h = { sessionIdx: [] as number[], hour: [] as number[], maxPlayed: [] as number[] };
   const users = new Set<string>();
   const days = new Set<number>();
   items.forEach((item, n) => {
     users.add(item.userId);
     i.userId.push(item.userId); i.mediaType.push(item.mediaType); i.mediaId.push(item.mediaId);
     i.season.push(item.seasonNumber); i.episode.push(item.episodeNumber); i.title.push(item.title);
-    i.firstAt.push(new Date(item.firstAt)); i.receivedAt.push(new Date(item.receivedAt));
+    i.firstAt.push(item.firstAt); i.receivedAt.push(item.receivedAt);
     for (const [sessionId, sess] of item.sessions) {
       s.itemIdx.push(n + 1); s.userId.push(item.userId); s.sessionId.push(sessionId); s.mediaType.push(item.mediaType);
       s.mediaId.push(item.mediaId); s.season.push(item.seasonNumber); s.episode.push(item.episodeNumber);
-      s.maxPlayed.push(sess.maxPlayed); s.firstAt.push(new Date(sess.firstAt)); s.lastAt.push(new Date(sess.lastAt));
+      s.maxPlayed.push(sess.maxPlayed); s.firstAt.push(sess.firstAt); s.lastAt.push(sess.lastAt);
       s.peakProgress.push(sess.peakProgress); s.peakTime.push(sess.peakTime);
-      s.receivedAt.push(new Date(sess.receipts[sess.receipts.length - 1].at));
+      s.receivedAt.push(sess.receipts[sess.receipts.length - 1].at);
       s.device.push(sess.device ? JSON.stringify(sess.device) : null);
       s.currentTime.push(sess.currentTime); s.totalDuration.push(sess.totalDuration); s.fromTime.push(sess.fromTime);
       s.lastEvent.push(sess.lastEvent);
       const sessionIdx = s.itemIdx.length;
       for (const r of sess.receipts) {
-        c.sessionIdx.push(sessionIdx); c.at.push(new Date(r.at)); c.maxPlayed.push(r.maxPlayed);
-        c.firstAt.push(new Date(r.firstAt)); c.lastAt.push(new Date(r.lastAt));
+        c.sessionIdx.push(sessionIdx); c.at.push(r.at); c.maxPlayed.push(r.maxPlayed);
+        c.firstAt.push(r.firstAt); c.lastAt.push(r.lastAt);
         c.peakProgress.push(r.peakProgress); c.peakTime.push(r.peakTime);
         c.ownPeakProgress.push(r.ownPeakProgress); c.ownPeakTime.push(r.ownPeakTime);
       }
       for (const [hour, played] of sess.hours) {
-        h.sessionIdx.push(sessionIdx); h.hour.push(new Date(hour)); h.maxPlayed.push(played);
+        h.sessionIdx.push(sessionIdx); h.hour.push(hour); h.maxPlayed.push(played);
         days.add(utcDayNumber(hour));
       }
       // a completion counts in the hour of the session's latest heartbeat

@@ -1,4 +1,22 @@
+import helmet from 'helmet';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createTestApp, movieHeartbeat, type TestApp } from '../utils/create-app.js';
+
+/** What helmet itself sets on a real node:http answer, for the service's options. */
+async function helmetOnARealServer(): Promise<IncomingHttpHeaders> {
+  const mw = helmet({ contentSecurityPolicy: false, crossOriginResourcePolicy: { policy: 'same-site' } });
+  const server = createServer((req, res) => mw(req, res, () => res.end('ok')));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    const out: IncomingHttpHeaders = {};
+    for (const [k, v] of res.headers) if (!['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding'].includes(k)) out[k] = v;
+    return out;
+  } finally {
+    server.close();
+  }
+}
 
 describe('hardening', () => {
   let t: TestApp;
@@ -15,6 +33,23 @@ describe('hardening', () => {
     expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
     expect(res.headers['strict-transport-security']).toMatch(/max-age=/);
     expect(res.headers['x-powered-by']).toBeUndefined();
+  });
+
+  it("sends helmet's whole header set, computed once, on every kind of answer", async () => {
+    const expected = await helmetOnARealServer();
+    expect(Object.keys(expected).length).toBeGreaterThanOrEqual(10);
+    const answers = [
+      await t.http().post('/v1/playtime').set(auth).send(movieHeartbeat()).expect(202),
+      await t.http().post('/v1/playtime').send(movieHeartbeat()).expect(401),
+      await t.http().post('/v1/playtime').set(auth).send({ ...movieHeartbeat(), mediaType: 'MOVIE' }).expect(400),
+      await t.http().get('/v1/no-such-route').expect(404),
+      await t.http().get('/v1/history/export').set(auth).expect(200),
+      await t.http().get('/health/live').expect(200),
+    ];
+    for (const res of answers) {
+      for (const [name, value] of Object.entries(expected)) expect([res.status, name, res.headers[name]]).toEqual([res.status, name, value]);
+      expect(res.headers['x-request-id']).toMatch(/\S/);
+    }
   });
 
   it('allows CORS for the configured origins only', async () => {
