@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import helmet, { type HelmetOptions } from 'helmet';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppConfig } from '../config/app-config.js';
 import { findNul, NUL_MESSAGE } from './validation.js';
 
@@ -30,17 +30,12 @@ export async function harden(app: NestFastifyApplication, config: AppConfig): Pr
     });
   }
   markJsonBodiesWithNul(app, fastify);
-  fastify.addHook('preValidation', async (req, reply) => {
-    const type = req.headers['content-type'];
-    if (typeof type === 'string' && /^text\/plain/i.test(type) && !PLAIN_TEXT_ROUTES.has(req.routeOptions.url ?? '')) {
-      await reply.status(415).send({
-        statusCode: 415,
-        error: 'Unsupported Media Type',
-        message: 'Send the body as application/json (text/plain is accepted by the beacon route only)',
-      });
-      return;
-    }
-    await refuseNul(req, reply);
+  // Callback style, as the other per-request hooks: an async hook costs a promise per request.
+  fastify.addHook('preValidation', (req, reply, done) => {
+    const refusal = unsupportedText(req) ?? nulRefusal(req);
+    // An early answer ends the request here: `done` is not called.
+    if (refusal) void reply.status(refusal.statusCode).send(refusal);
+    else done();
   });
 }
 
@@ -84,27 +79,45 @@ function markJsonBodiesWithNul(app: NestFastifyApplication, fastify: FastifyInst
   });
 }
 
+interface Refusal {
+  statusCode: number;
+  error: string;
+  message: string | string[];
+  errors?: { field: string; message: string }[];
+}
+
+/** JSON bodies everywhere but the beacon: a text/plain body elsewhere is a 415. */
+function unsupportedText(req: FastifyRequest): Refusal | null {
+  const type = req.headers['content-type'];
+  if (typeof type !== 'string' || !/^text\/plain/i.test(type) || PLAIN_TEXT_ROUTES.has(req.routeOptions.url ?? '')) return null;
+  return {
+    statusCode: 415,
+    error: 'Unsupported Media Type',
+    message: 'Send the body as application/json (text/plain is accepted by the beacon route only)',
+  };
+}
+
 /**
  * SPEC: no string anywhere in a request may contain NUL; PostgreSQL would refuse it later, far
  * from the request (a flush, a search). Query and path parameters are a few short strings and are
  * always checked; a JSON body only when its raw text holds the escape; a text/plain beacon
  * body (a string until the guard parses it) only when it holds the escape too.
  */
-async function refuseNul(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+function nulRefusal(req: FastifyRequest): Refusal | null {
   let field = findNul(req.params, '') ?? findNul(req.query, '');
   if (field === null) {
     const body = req.body;
     if ((req as MarkedRequest)[BODY_HAS_NUL]) field = findNul(body, '') ?? 'body';
     else if (typeof body === 'string' && (body.includes('\u0000') || body.includes('\\u0000'))) field = nulInText(body);
   }
-  if (field === null) return;
+  if (field === null) return null;
   const name = field || 'body';
-  await reply.status(400).send({
+  return {
     statusCode: 400,
     error: 'Bad Request',
     message: [`${name}: ${NUL_MESSAGE}`],
     errors: [{ field: name, message: NUL_MESSAGE }],
-  });
+  };
 }
 
 /** The field of a text body (JSON sent as text/plain) that holds NUL, or `body` itself. */

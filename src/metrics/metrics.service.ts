@@ -20,6 +20,7 @@ export class MetricsService implements OnModuleInit {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
+  private readonly durationByRoute = new Map<string, { observe(seconds: number): void }>();
   private readonly accepted = new Counter({ name: 'playtime_heartbeats_accepted_total', help: 'Heartbeats accepted (202/204)', registers: [this.registry] });
   private readonly rejected = new Counter({
     name: 'playtime_write_requests_rejected_total',
@@ -89,14 +90,23 @@ export class MetricsService implements OnModuleInit {
 
   onModuleInit(): void {
     const fastify = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
-    fastify?.addHook('onResponse', async (req, reply) => {
+    // Callback style (no promise per request), and one labelled child per method, route and status
+    // (all bounded: route patterns, not URLs), so prom-client does not hash the labels each time.
+    fastify?.addHook('onResponse', (req, reply, done) => {
       const route = req.routeOptions?.url ?? 'unmatched';
       const status = reply.statusCode;
-      this.httpDuration.observe({ method: req.method, route, status_code: String(status) }, reply.elapsedTime / 1000);
+      const key = `${req.method} ${status} ${route}`;
+      let child = this.durationByRoute.get(key);
+      if (!child) {
+        child = this.httpDuration.labels({ method: req.method, route, status_code: String(status) });
+        this.durationByRoute.set(key, child);
+      }
+      child.observe(reply.elapsedTime / 1000);
       if (WRITE_ROUTES.has(route) && status >= 400) {
         if (status === 429) this.throttled.inc();
         else this.rejected.inc({ status_code: String(status) });
       }
+      done();
     });
   }
 
