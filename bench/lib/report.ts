@@ -227,9 +227,27 @@ function cpuTable(r: BenchResults): string[] {
       `Two workers ÷ one: **${ratio(r.ratios.twoWorkers)}**. On ${r.machine.cpus} cores the load generator and PostgreSQL share the cores with the workers: ` +
         `when the machine is busy (last column near 100 %), the split above says who took the CPU, and the ratio measures the machine, not the service.`,
     );
+    const ceiling = twoWorkerCeiling(one.cpu.machine / r.machine.cpus);
+    if (ceiling !== null) {
+      out.push('');
+      out.push(
+        `The most this machine allows: with one worker every process together (service, PostgreSQL, load generator, the rest) kept ` +
+          `${Math.round(one.cpu.machine / r.machine.cpus)} % of all cores busy, so at the same CPU per heartbeat the cores run out at ` +
+          `**${ceiling.toFixed(2)}×** one worker's rate, whatever the number of workers.`,
+      );
+    }
   }
   out.push('');
   return out;
+}
+
+/**
+ * The most any number of workers can reach over one worker when the CPU each accepted heartbeat
+ * costs (all processes together) stays what it was with one worker: 100 ÷ the machine's busy
+ * share. Null when the share is unknown.
+ */
+export function twoWorkerCeiling(busyPercentOfAllCores: number): number | null {
+  return busyPercentOfAllCores > 0 ? 100 / busyPercentOfAllCores : null;
 }
 
 // ---------------------------------------------------------------------------------------------
