@@ -231,9 +231,9 @@ function cpuTable(r: BenchResults): string[] {
     if (ceiling !== null) {
       out.push('');
       out.push(
-        `The most this machine allows: with one worker every process together (service, PostgreSQL, load generator, the rest) kept ` +
-          `${Math.round(one.cpu.machine / r.machine.cpus)} % of all cores busy, so at the same CPU per heartbeat the cores run out at ` +
-          `**${ceiling.toFixed(2)}×** one worker's rate, whatever the number of workers.`,
+        `What the cores leave room for: with one worker every process together (service, PostgreSQL, load generator, the rest) kept ` +
+          `${Math.round(one.cpu.machine / r.machine.cpus)} % of all cores busy, so at one worker's CPU per heartbeat (all processes) the cores run out at ` +
+          `**${ceiling.toFixed(2)}×** one worker's rate, whatever the number of workers; more than that only comes from a cheaper heartbeat.`,
       );
     }
   }

@@ -5,7 +5,7 @@
  * (src/watch/pending.ts); what a read makes of them is the overlay (src/watch/overlay.ts).
  */
 import type { Heartbeat } from './heartbeat.js';
-import { itemKeyString } from '../watch/item-key.js';
+import { itemKeyString, userItemKeyString } from '../watch/item-key.js';
 import type { Device, PendingItem, PendingSession, ReceiptCheckpoint, SessionPosition, SessionState } from '../watch/pending.js';
 import { progressOf } from '../watch/progress.js';
 import { hourOf } from '../watch/time.js';
@@ -48,7 +48,7 @@ export function newPendingItem(userId: string, hb: Heartbeat, receivedAt: number
  * so a batch never holds a key twice. Returns the item when it is new.
  */
 export function foldHeartbeat(items: Map<string, PendingItem>, userId: string, hb: Heartbeat, receivedAt: number): PendingItem | null {
-  const key = itemKeyString({ userId, ...hb });
+  const key = userItemKeyString(userId, hb);
   const item = items.get(key);
   if (item) {
     addHeartbeat(item, hb, receivedAt);
@@ -76,19 +76,24 @@ export function addHeartbeat(item: PendingItem, hb: Heartbeat, receivedAt: numbe
   item.firstAt = Math.min(item.firstAt, at);
   item.receivedAt = Math.max(item.receivedAt, receivedAt);
   item.firstReceivedAt = Math.min(item.firstReceivedAt, receivedAt);
-  const state: SessionState = {
-    maxPlayed: hb.playedSeconds, firstAt: at, lastAt: at, peakProgress: progressOf(currentTime, hb.totalDuration), peakTime: currentTime,
-  };
-  const position = { currentTime, totalDuration: hb.totalDuration, fromTime: currentTime, lastEvent: hb.event };
+  const peakProgress = progressOf(currentTime, hb.totalDuration);
   let s = item.sessions.get(hb.sessionId);
   if (s) {
-    foldPosition(s, s, position, state);
+    const state: SessionState = { maxPlayed: hb.playedSeconds, firstAt: at, lastAt: at, peakProgress, peakTime: currentTime };
+    foldPosition(s, s, { currentTime, totalDuration: hb.totalDuration, fromTime: currentTime, lastEvent: hb.event }, state);
     foldState(s, state);
     foldReceipt(s.receipts, receivedAt, state, state);
   } else {
+    // Written out rather than spread: a session is made for nearly every heartbeat after a flush,
+    // and object spreads are the slow path of V8's object literals.
+    const receipt: ReceiptCheckpoint = {
+      maxPlayed: hb.playedSeconds, firstAt: at, lastAt: at, peakProgress, peakTime: currentTime,
+      at: receivedAt, ownPeakProgress: peakProgress, ownPeakTime: currentTime,
+    };
     s = {
-      ...state, ...position, receipts: [{ ...state, at: receivedAt, ownPeakProgress: state.peakProgress, ownPeakTime: state.peakTime }],
-      hours: new Map(), device: null, deviceAt: Infinity,
+      maxPlayed: hb.playedSeconds, firstAt: at, lastAt: at, peakProgress, peakTime: currentTime,
+      currentTime, totalDuration: hb.totalDuration, fromTime: currentTime, lastEvent: hb.event,
+      receipts: [receipt], hours: new Map(), device: null, deviceAt: Infinity,
     };
     item.sessions.set(hb.sessionId, s);
   }

@@ -1,6 +1,6 @@
 import type { DropScope } from '../watch/unflushed-items.js';
 import type { Heartbeat } from './heartbeat.js';
-import { itemKeyString, type ItemKey } from '../watch/item-key.js';
+import { itemKeyString, userItemKeyString, type ItemKey } from '../watch/item-key.js';
 import { clonePendingItem, foldHeartbeat, mergeInto, type PendingItem } from './pending-item.js';
 
 /** A flush under way, as the store sees it: its items stay readable until `finish`. */
@@ -62,7 +62,7 @@ export class PendingStore {
   sessionsAfter(userId: string, heartbeats: Heartbeat[]): { fresh: number; held: number } {
     const fresh = new Set<string>();
     for (const hb of heartbeats) {
-      const key = itemKeyString({ userId, ...hb });
+      const key = userItemKeyString(userId, hb);
       if (this.pending.get(key)?.sessions.has(hb.sessionId) || this.inflight.get(key)?.item.sessions.has(hb.sessionId)) continue;
       fresh.add(`${key}\u0000${hb.sessionId}`);
     }

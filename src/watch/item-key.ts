@@ -18,7 +18,12 @@ export interface ItemKey {
  * agree on which item an hour's room goes to. Stored with set-aside items (`ingest_rejects.item_key`).
  */
 export function itemKeyString(k: ItemKey): string {
-  return `${k.userId}\u0000${k.mediaType}\u0000${k.mediaId}\u0000${k.seasonNumber ?? ''}\u0000${k.episodeNumber ?? ''}`;
+  return userItemKeyString(k.userId, k);
+}
+
+/** `itemKeyString` of a user's heartbeat (or any item of theirs), without building an `ItemKey`. */
+export function userItemKeyString(userId: string, k: Omit<ItemKey, 'userId'>): string {
+  return `${userId}\u0000${k.mediaType}\u0000${k.mediaId}\u0000${k.seasonNumber ?? ''}\u0000${k.episodeNumber ?? ''}`;
 }
 
 /** A movie, or a whole show with all its episodes: what a title belongs to. */
