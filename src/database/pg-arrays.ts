@@ -9,22 +9,21 @@
 
 /** `{1,2.5,NULL}` for an `int[]`, `int8[]`, `int2[]` or `float8[]` parameter. */
 export function numberArray(values: readonly (number | null)[]): string {
-  let out = '{';
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v !== null && !Number.isFinite(v)) throw new RangeError(`numberArray: ${v} at index ${i} is not a finite number`);
-    out += (i ? ',' : '') + (v === null ? 'NULL' : String(v));
-  }
-  return out + '}';
+  return literal('numberArray', 'number', values, (v) => String(v));
 }
 
 /** `{2026-12-03T13:00:00.000Z,…}` for a `timestamptz[]` parameter, from epoch milliseconds. */
 export function timestampArray(epochMs: readonly number[]): string {
+  return literal('timestampArray', 'time', epochMs, (ms) => new Date(ms).toISOString());
+}
+
+/** One pass over the values; a non-finite one throws rather than reach PostgreSQL. */
+function literal(name: string, what: string, values: readonly (number | null)[], element: (v: number) => string): string {
   let out = '{';
-  for (let i = 0; i < epochMs.length; i++) {
-    const ms = epochMs[i];
-    if (!Number.isFinite(ms)) throw new RangeError(`timestampArray: ${ms} at index ${i} is not a finite time`);
-    out += (i ? ',' : '') + new Date(ms).toISOString();
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v !== null && !Number.isFinite(v)) throw new RangeError(`${name}: ${v} at index ${i} is not a finite ${what}`);
+    out += (i ? ',' : '') + (v === null ? 'NULL' : element(v));
   }
   return out + '}';
 }

@@ -447,10 +447,10 @@ export class PlaytimeRepository {
 }
 
 /**
- * Column arrays for `unnest` (times in epoch milliseconds; `flushStatements` turns the number and
- * time columns into array literals with `numberArray` and `timestampArray`): one set per item, one per session (with the 1-based item index),
+ * Column arrays for `unnest`: one set per item, one per session (with the 1-based item index),
  * one per receipt checkpoint and one per hour of a session (with the 1-based session index), and
- * the UTC days the batch's heartbeats fall on.
+ * the UTC days the batch's heartbeats fall on. Times are epoch milliseconds; `flushStatements`
+ * turns the number and time columns into array literals (`numberArray`, `timestampArray`).
  */
 export function columns(items: PendingItem[]) {
   const i = {
