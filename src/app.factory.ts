@@ -7,6 +7,7 @@ import type { AppConfig } from './config/app-config.js';
 import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
 import { createValidationPipe } from './common/validation.js';
 import { harden } from './common/http-hardening.js';
+import { coalesceWrites } from './common/write-coalescing.js';
 import { requestId } from './logging/logger-options.js';
 import { AppLogger } from './logging/logging.module.js';
 
@@ -38,6 +39,7 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
       done();
     });
   await harden(app, config);
+  coalesceWrites(app.getHttpAdapter().getInstance());
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
   if (config.DOCS_ENABLED) setupSwagger(app);
